@@ -1,0 +1,54 @@
+"""Shared fixtures: every AWS call made by a test goes to the local emulator on 127.0.0.1.
+
+The environment is pinned at import time, before any boto3 client exists, so that no test can
+reach a real AWS account: dummy credentials, no profile, and the emulator's endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from sg_snapshot_provider.emulator import Emulator
+
+for _name in list(os.environ):
+    if _name.startswith("AWS_"):
+        del os.environ[_name]
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+)
+
+#: moto's default account: EC2 calls made with the dummy credentials above land in it.
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+GATEWAY_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-12A3456B"
+VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-1122AABB"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    """One emulator for the whole run, on a free port; AWS_ENDPOINT_URL points at it."""
+    with Emulator(host="127.0.0.1", port=0) as emu:
+        os.environ["AWS_ENDPOINT_URL"] = emu.url
+        yield emu
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture
+def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
+    """The session's emulator, reset to a known state: one connected cached-volume gateway
+    holding VOLUME_ARN, no snapshots, no faults, an empty request log."""
+    emulator_server.reset()
+    emulator_server.add_volume(VOLUME_ARN)
+    emulator_server.clear_calls()
+    yield emulator_server
+    emulator_server.reset()
