@@ -1,0 +1,104 @@
+"""Errors the provider raises: each keeps its context and formats one clear sentence."""
+
+from __future__ import annotations
+
+
+class SnapshotProviderError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigurationError(SnapshotProviderError, ValueError):
+    """A stack configuration value (``aws:…``) is malformed."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"invalid configuration {key}: {reason}")
+
+
+class AwsOperationError(SnapshotProviderError):
+    """An AWS call failed. Keeps the operation, the subject (volume ARN or snapshot ID), the AWS
+    error code and message, and a hint that says what the user can do about it."""
+
+    def __init__(
+        self,
+        operation: str,
+        subject: str,
+        code: str,
+        aws_message: str,
+        hint: str = "",
+    ) -> None:
+        self.operation = operation
+        self.subject = subject
+        self.code = code
+        self.aws_message = aws_message
+        self.hint = hint
+        message = f"{operation} {subject}: {code}: {aws_message.rstrip('.')}."
+        super().__init__(f"{message} {hint}" if hint else message)
+
+
+class SnapshotNotFoundError(SnapshotProviderError):
+    """EC2 does not know the snapshot (deleted, or never existed in that region)."""
+
+    def __init__(self, snapshot_id: str, region: str) -> None:
+        self.snapshot_id = snapshot_id
+        self.region = region
+        super().__init__(f"EBS snapshot {snapshot_id} not found in {region}")
+
+
+class SnapshotInUseError(AwsOperationError):
+    """DeleteSnapshot kept failing with InvalidSnapshot.InUse: a registered AMI uses it."""
+
+
+class SnapshotWaitError(SnapshotProviderError):
+    """Waiting for a snapshot to complete failed. Like botocore's ``WaiterError`` it keeps the
+    reason and the last state seen."""
+
+    def __init__(
+        self,
+        snapshot_id: str,
+        reason: str,
+        last_state: str | None = None,
+        last_progress: str | None = None,
+    ) -> None:
+        self.snapshot_id = snapshot_id
+        self.reason = reason
+        self.last_state = last_state
+        self.last_progress = last_progress
+        super().__init__(f"waiting for EBS snapshot {snapshot_id} to complete: {reason}")
+
+
+class SnapshotFailedError(SnapshotWaitError):
+    """The snapshot went to the ``error`` state."""
+
+
+class SnapshotTimeoutError(SnapshotWaitError):
+    """The snapshot was still not completed when the wait's time bound ran out."""
+
+
+class SnapshotCreateError(SnapshotProviderError):
+    """Creating the snapshot succeeded but a later step failed; the provider tried to delete the
+    snapshot so that none leaks untracked. Says which snapshot and whether clean-up worked."""
+
+    def __init__(
+        self,
+        snapshot_id: str,
+        volume_arn: str,
+        cause: Exception,
+        cleanup_error: Exception | None,
+    ) -> None:
+        self.snapshot_id = snapshot_id
+        self.volume_arn = volume_arn
+        self.cause = cause
+        self.cleanup_error = cleanup_error
+        if cleanup_error is None:
+            cleanup = f"snapshot {snapshot_id} was deleted again, so nothing was left behind"
+        else:
+            cleanup = (
+                f"deleting snapshot {snapshot_id} failed too ({cleanup_error}); "
+                f"delete it yourself (aws ec2 delete-snapshot --snapshot-id {snapshot_id})"
+            )
+        super().__init__(
+            f"creating Storage Gateway snapshot of volume {volume_arn}: snapshot {snapshot_id} "
+            f"was made, but {cause}; {cleanup}"
+        )

@@ -1,0 +1,255 @@
+"""The Pulumi dynamic provider: thin glue between the engine's calls and inputs/settings/aws."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
+from pulumi.output import Unknown as PulumiUnknown
+from pulumi.runtime import rpc
+
+from . import aws
+from .errors import (
+    AwsOperationError,
+    SnapshotCreateError,
+    SnapshotNotFoundError,
+    SnapshotWaitError,
+)
+from .inputs import (
+    INPUT_KEYS,
+    OUTPUT_KEYS,
+    PROVIDER_KEY,
+    TAGS,
+    TAGS_ALL,
+    UNKNOWN,
+    SnapshotArgs,
+    Unknown,
+    VolumeArn,
+    contains_unknown,
+    diff_props,
+    parse_args,
+    parse_volume_arn,
+    resource_tags_from_actual,
+    snapshot_arn,
+    tag_changes,
+)
+from .settings import Settings, settings_from_config
+
+
+class StorageGatewaySnapshotProvider(ResourceProvider):
+    """Creates, reads, re-tags and deletes Storage Gateway volume snapshots (EBS snapshots).
+
+    Pickled by reference and holding no state in its pickled form: settings (which may hold
+    credentials) are set by :meth:`configure` in the plugin process and never reach state.
+    """
+
+    # Nothing secret is ever captured (see __reduce__), so the serialized provider need not be
+    # encrypted in state.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings = Settings()
+
+    def __reduce__(self) -> tuple[type[StorageGatewaySnapshotProvider], tuple[()]]:
+        # Only the class reference is pickled: no settings, no credentials, no clients.
+        return (type(self), ())
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._settings = settings_from_config(req.config.get)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        args, failures = parse_args(_from_engine(news), self._settings.default_tags_map)
+        if args is None:
+            return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
+        return CheckResult(_to_engine(args.to_props()), [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = diff_props(_from_engine(olds), _from_engine(news))
+        return DiffResult(changes=result.changes, replaces=result.replaces)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self._args(props)
+        volume = parse_volume_arn(str(args.volume_arn))
+        tags_all = _known_tags(args.tags_all)
+        client = aws.storagegateway_client(volume.region, self._settings)
+        created = aws.create_snapshot(client, volume.arn, str(args.description), tags_all)
+        outs = _outputs(args, volume, created.snapshot_id, state="pending")
+        if args.wait_for_completion is True:
+            outs.update(self._wait_or_roll_back(volume, created, args))
+        return CreateResult(created.snapshot_id, outs)
+
+    def _wait_or_roll_back(
+        self, volume: VolumeArn, created: aws.CreatedSnapshot, args: SnapshotArgs
+    ) -> dict[str, Any]:
+        """Wait for completion; on failure delete the snapshot so that none leaks untracked."""
+        ec2 = aws.ec2_client(volume.region, self._settings)
+        try:
+            info = aws.wait_for_snapshot_completed(
+                ec2,
+                created.snapshot_id,
+                float(args.completion_timeout_seconds),  # type: ignore[arg-type]
+            )
+        except (SnapshotWaitError, AwsOperationError) as err:
+            cleanup_error: AwsOperationError | None = None
+            try:
+                aws.delete_snapshot(ec2, created.snapshot_id)
+            except AwsOperationError as delete_err:
+                cleanup_error = delete_err
+            raise SnapshotCreateError(created.snapshot_id, volume.arn, err, cleanup_error) from err
+        return _described(info)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        olds = _from_engine(props)
+        ec2 = aws.ec2_client(_region_of(olds), self._settings)
+        try:
+            info = aws.find_snapshot_by_id(ec2, id_)
+        except SnapshotNotFoundError:
+            return ReadResult(None, {})  # deleted out of band: Pulumi drops it from state
+        defaults = self._settings.default_tags_map
+        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
+        outs.update(_computed(olds, info.snapshot_id, ec2.meta.region_name))
+        outs.update(_described(info))
+        outs[TAGS_ALL] = dict(info.tags)
+        outs[TAGS] = resource_tags_from_actual(info.tags, defaults, olds.get(TAGS) or {})
+        if info.description is not None:
+            outs["description"] = info.description
+        return ReadResult(info.snapshot_id, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        old_outs = _from_engine(olds)
+        args = self._args(news)
+        volume = parse_volume_arn(str(args.volume_arn))
+        ec2 = aws.ec2_client(volume.region, self._settings)
+        old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
+        aws.update_snapshot_tags(ec2, id_, tag_changes(old_tags, _known_tags(args.tags_all)))
+        outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS}
+        outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
+        if args.wait_for_completion is True and outs["state"] != "completed":
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            outs.update(_described(aws.wait_for_snapshot_completed(ec2, id_, timeout)))
+        return UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        ec2 = aws.ec2_client(_region_of(_from_engine(props)), self._settings)
+        aws.delete_snapshot(ec2, id_)
+
+    def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
+        """Inputs of create/update (already checked by the engine: a failure is a bug)."""
+        args, failures = parse_args(_from_engine(props), self._settings.default_tags_map)
+        if args is None or _has_unknown(args):
+            problems = "; ".join(f"{f.property}: {f.reason}" for f in failures)
+            raise ValueError(f"invalid StorageGatewaySnapshot inputs: {problems or 'unknown'}")
+        return args
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+
+def _outputs(args: SnapshotArgs, volume: VolumeArn, snapshot_id: str, state: str) -> dict[str, Any]:
+    """Inputs echoed plus the keys computed without asking AWS."""
+    outs = args.to_props()
+    outs.update(
+        snapshot_id=snapshot_id.lower(),
+        arn=snapshot_arn(volume.partition, volume.region, snapshot_id),
+        region=volume.region,
+        account_id=volume.account_id,
+        gateway_arn=volume.gateway_arn,
+        volume_id=volume.volume_id,
+        state=state,
+    )
+    return outs
+
+
+def _computed(olds: Mapping[str, Any], snapshot_id: str, region: str) -> dict[str, Any]:
+    """Computed keys for read, where the volume ARN may be missing (an import by ID)."""
+    volume_arn = olds.get("volume_arn")
+    if isinstance(volume_arn, str):
+        volume = parse_volume_arn(volume_arn)
+        partition = volume.partition
+        extra = {
+            "account_id": volume.account_id,
+            "gateway_arn": volume.gateway_arn,
+            "volume_id": volume.volume_id,
+        }
+    else:
+        partition, extra = "aws", {}
+    return {
+        "snapshot_id": snapshot_id,
+        "arn": snapshot_arn(partition, region, snapshot_id),
+        "region": region,
+        **extra,
+    }
+
+
+def _described(info: aws.SnapshotInfo) -> dict[str, Any]:
+    """Outputs only EC2 knows; unknown ones are left out (the engine drops None anyway)."""
+    values = {
+        "state": info.state,
+        "progress": info.progress,
+        "start_time": info.start_time.isoformat() if info.start_time else None,
+        "volume_size_gib": info.volume_size_gib,
+        "encrypted": info.encrypted,
+        "kms_key_id": info.kms_key_id,
+        "owner_id": info.owner_id,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _region_of(props: Mapping[str, Any]) -> str | None:
+    """The snapshot's region: the volume's, else the recorded one, else the configured one."""
+    volume_arn = props.get("volume_arn")
+    if isinstance(volume_arn, str):
+        try:
+            return parse_volume_arn(volume_arn).region
+        except ValueError:
+            pass
+    region = props.get("region")
+    return region if isinstance(region, str) else None
+
+
+def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
+    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}
+
+
+def _has_unknown(args: SnapshotArgs) -> bool:
+    return contains_unknown(args.to_props())
+
+
+# --- engine values <-> domain values --------------------------------------------------------
+
+
+def _from_engine(value: Any) -> Any:
+    """Plain values for the pure modules: secrets unwrapped (the provider does not accept
+    secrets, but be safe), both of Pulumi's unknown markers mapped to inputs.UNKNOWN, and
+    ``__provider`` dropped."""
+    if isinstance(value, PulumiUnknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return UNKNOWN
+    if rpc.is_rpc_secret(value):
+        return _from_engine(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {k: _from_engine(v) for k, v in value.items() if k != PROVIDER_KEY}
+    if isinstance(value, list):
+        return [_from_engine(v) for v in value]
+    return value
+
+
+def _to_engine(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return PULUMI_UNKNOWN
+    if isinstance(value, Mapping):
+        return {k: _to_engine(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_engine(v) for v in value]
+    return value

@@ -1,0 +1,101 @@
+"""The ``StorageGatewaySnapshot`` resource users declare in their Pulumi programs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, OUTPUT_KEYS
+from .provider import StorageGatewaySnapshotProvider
+
+
+class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot"):
+    """An ad-hoc snapshot of a Storage Gateway cached or stored volume (an EBS snapshot).
+
+    The resource ID is the snapshot ID. Changing ``volume_arn``, ``description`` or
+    ``triggers`` takes a new snapshot (and deletes the old one); tags are changed in place.
+    Type token: ``pulumi-python:dynamic/storagegateway:Snapshot``.
+    """
+
+    volume_arn: pulumi.Output[str]
+    """ARN of the gateway volume the snapshot was taken of."""
+    description: pulumi.Output[str]
+    """The snapshot's description (1 to 255 characters)."""
+    tags: pulumi.Output[dict[str, str]]
+    """The resource's own tags."""
+    wait_for_completion: pulumi.Output[bool]
+    """Whether create (and update) wait until the snapshot is completed."""
+    completion_timeout_seconds: pulumi.Output[float]
+    """Bound of that wait, in seconds."""
+    triggers: pulumi.Output[dict[str, Any]]
+    """Arbitrary values; any change takes a new snapshot."""
+
+    snapshot_id: pulumi.Output[str]
+    """The EBS snapshot ID (``snap-…``, lower case); also the resource ID."""
+    arn: pulumi.Output[str]
+    """The snapshot's ARN, ``arn:{partition}:ec2:{region}::snapshot/{id}``."""
+    region: pulumi.Output[str]
+    """The region of the volume, hence of the snapshot."""
+    account_id: pulumi.Output[str]
+    """The AWS account that owns the volume."""
+    gateway_arn: pulumi.Output[str]
+    """ARN of the gateway that holds the volume."""
+    volume_id: pulumi.Output[str]
+    """The gateway volume's ID (``vol-…``)."""
+    tags_all: pulumi.Output[dict[str, str]]
+    """All tags on the snapshot: the provider's ``aws:defaultTags`` merged under ``tags``."""
+    state: pulumi.Output[str]
+    """``pending``, ``completed``, ``error``, ``recoverable`` or ``recovering``."""
+    progress: pulumi.Output[str | None]
+    """Progress such as ``"80%"``, once known from EC2 (after a wait or a refresh)."""
+    start_time: pulumi.Output[str | None]
+    """When the snapshot was started (ISO 8601), once known from EC2."""
+    volume_size_gib: pulumi.Output[int | None]
+    """Size of the snapshotted volume in GiB, once known from EC2."""
+    encrypted: pulumi.Output[bool | None]
+    """Whether the snapshot is encrypted, once known from EC2."""
+    kms_key_id: pulumi.Output[str | None]
+    """The KMS key that encrypts the snapshot, if any."""
+    owner_id: pulumi.Output[str | None]
+    """The account that owns the snapshot, once known from EC2."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        volume_arn: pulumi.Input[str],
+        description: pulumi.Input[str],
+        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        wait_for_completion: pulumi.Input[bool] = False,
+        completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+        triggers: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Take a snapshot of ``volume_arn``.
+
+        :param resource_name: The Pulumi name of the resource.
+        :param volume_arn: ARN of a cached or stored gateway volume; the snapshot lives in its
+            region, whatever ``aws:region`` says.
+        :param description: The snapshot's description, 1 to 255 characters (EC2 cannot edit
+            it: a change takes a new snapshot).
+        :param tags: Up to 50 tags, merged over ``aws:defaultTags``.
+        :param wait_for_completion: Wait until the snapshot is completed; if it fails or the
+            wait times out the snapshot is deleted and the create fails.
+        :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
+        :param triggers: Values whose change takes a new snapshot (e.g. a release number).
+        :param opts: Pulumi resource options.
+        """
+        props: dict[str, Any] = {
+            "volume_arn": volume_arn,
+            "description": description,
+            "tags": tags,
+            "wait_for_completion": wait_for_completion,
+            "completion_timeout_seconds": completion_timeout_seconds,
+            "triggers": triggers,
+        }
+        # Output-only keys are registered as None so that they come back as outputs.
+        props.update(dict.fromkeys(OUTPUT_KEYS))
+        super().__init__(StorageGatewaySnapshotProvider(), resource_name, props, opts)

@@ -1,0 +1,277 @@
+"""inputs.parse_args: every rule of DESIGN §1 is a failure that names its property."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sg_snapshot_provider.inputs import (
+    UNKNOWN,
+    Failure,
+    SnapshotArgs,
+    parse_args,
+    parse_volume_arn,
+    snapshot_arn,
+)
+
+VOLUME_ARN = (
+    "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B/volume/vol-1122AABB"
+)
+
+
+def props(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly"}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def failures_of(values: dict[str, Any], defaults: dict[str, str] | None = None) -> list[Failure]:
+    args, failures = parse_args(values, defaults)
+    assert (args is None) == bool(failures)
+    return failures
+
+
+def only_failure(values: dict[str, Any], defaults: dict[str, str] | None = None) -> Failure:
+    failures = failures_of(values, defaults)
+    assert len(failures) == 1, failures
+    return failures[0]
+
+
+def test_minimal_inputs_are_normalised() -> None:
+    args, failures = parse_args(props())
+    assert failures == []
+    assert args == SnapshotArgs(VOLUME_ARN, "nightly")
+    assert args.to_props() == {
+        "volume_arn": VOLUME_ARN,
+        "description": "nightly",
+        "tags": {},
+        "wait_for_completion": False,
+        "completion_timeout_seconds": 3600,
+        "triggers": {},
+        "tags_all": {},
+    }
+
+
+def test_provider_key_and_output_keys_are_ignored() -> None:
+    _, failures = parse_args(props(__provider="xyz", snapshot_id="snap-1", state="pending"))
+    assert failures == []
+
+
+def test_unknown_property_is_a_failure_naming_it() -> None:
+    failure = only_failure(props(tag={"a": "b"}))
+    assert failure.property == "tag"
+    assert "unknown property" in failure.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (None, "required"),
+        (42, "must be a string; got the number 42"),
+        ("arn:aws:storagegateway:x:1:gateway/g/volume/vol-1", "got 49"),
+        ("x" * 501, "got 501"),
+        (VOLUME_ARN.replace("storagegateway", "ec2:storage"), "Storage Gateway volume ARN"),
+        (VOLUME_ARN.replace("arn:aws:", "arn:aws-xx:"), "Storage Gateway volume ARN"),
+        (VOLUME_ARN + " ", "Storage Gateway volume ARN"),
+        (VOLUME_ARN.replace("us-east-1", "US-EAST-1"), "Storage Gateway volume ARN"),
+    ],
+)
+def test_volume_arn_rules(value: Any, words: str) -> None:
+    values = props()
+    values["volume_arn"] = value
+    if value is None:
+        del values["volume_arn"]
+    failure = only_failure(values)
+    assert failure.property == "volume_arn"
+    assert words in failure.reason
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        VOLUME_ARN,
+        VOLUME_ARN.replace("arn:aws:", "arn:aws-cn:"),
+        VOLUME_ARN.replace("arn:aws:", "arn:aws-us-gov:"),
+        VOLUME_ARN.replace("arn:aws:", "arn:aws-iso-b:"),
+        VOLUME_ARN.replace("vol-1122AABB", "vol-1122aabb1122aabb1"),
+    ],
+)
+def test_volume_arn_accepts_every_partition_and_long_ids(arn: str) -> None:
+    assert failures_of(props(volume_arn=arn)) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("", "1 to 255 characters long; got 0"),
+        ("d" * 256, "1 to 255 characters long; got 256"),
+        (12, "must be a string; got the number 12"),
+        (["a"], "must be a string; got a list"),
+    ],
+)
+def test_description_rules(value: Any, words: str) -> None:
+    failure = only_failure(props(description=value))
+    assert failure == Failure("description", failure.reason)
+    assert words in failure.reason
+
+
+def test_description_is_required() -> None:
+    failure = only_failure({"volume_arn": VOLUME_ARN})
+    assert failure == Failure("description", "description is required")
+
+
+def test_description_of_255_characters_passes() -> None:
+    assert failures_of(props(description="d" * 255)) == []
+
+
+def test_tags_must_be_a_map() -> None:
+    failure = only_failure(props(tags=["team", "storage"]))
+    assert failure.property == "tags"
+    assert "map of strings to strings; got a list" in failure.reason
+
+
+@pytest.mark.parametrize(
+    ("tags", "path", "words"),
+    [
+        ({"": "v"}, 'tags[""]', "1 to 127 characters long; got 0"),
+        ({"k" * 128: "v"}, f'tags["{"k" * 128}"]', "got 128"),
+        ({"team": "v" * 257}, 'tags["team"]', "at most 256 characters long; got 257"),
+        ({"bad#key": "v"}, 'tags["bad#key"]', "letters, digits, white space"),
+        ({"team": "a*b"}, 'tags["team"]', "tag values may contain only"),
+        ({"aws:owner": "me"}, 'tags["aws:owner"]', "may not start with aws:"),
+        ({"AWS:owner": "me"}, 'tags["AWS:owner"]', "may not start with aws:"),
+        ({"team": 3}, 'tags["team"]', "tag values must be strings; got the number 3"),
+        ({"bad key!": "v"}, 'tags["bad key!"]', "letters, digits"),
+    ],
+)
+def test_tag_rules_name_the_tag(tags: dict[str, Any], path: str, words: str) -> None:
+    failure = only_failure(props(tags=tags))
+    assert failure.property == path
+    assert words in failure.reason
+
+
+def test_tags_allow_unicode_letters_spaces_and_specials() -> None:
+    tags = {"Équipe de nuit": "stockage + sauvegarde", "k.-_=:/@+": "v.-_=:/@+", "empty": ""}
+    args, failures = parse_args(props(tags=tags))
+    assert failures == []
+    assert args is not None
+    assert args.tags == tags
+
+
+def test_fifty_tags_pass_fifty_one_fail() -> None:
+    fifty = {f"k{i}": "v" for i in range(50)}
+    assert failures_of(props(tags=fifty)) == []
+    failure = only_failure(props(tags={**fifty, "one-more": "v"}))
+    assert failure.property == "tags"
+    assert "at most 50 tags" in failure.reason
+
+
+def test_default_tags_count_towards_the_limit() -> None:
+    tags = {f"k{i}": "v" for i in range(45)}
+    defaults = {f"d{i}": "v" for i in range(6)}
+    failure = only_failure(props(tags=tags), defaults)
+    assert failure.property == "tags"
+    assert "51 tags" in failure.reason
+    assert "aws:defaultTags" in failure.reason
+    # Overlapping keys count once.
+    assert failures_of(props(tags=tags), {"k1": "x", "k2": "y"}) == []
+
+
+def test_tags_all_merges_defaults_under_resource_tags() -> None:
+    args, _ = parse_args(
+        props(tags={"team": "storage", "env": "prod"}), {"env": "dev", "owner": "ops"}
+    )
+    assert args is not None
+    assert args.tags == {"team": "storage", "env": "prod"}
+    assert args.tags_all == {"owner": "ops", "env": "prod", "team": "storage"}
+
+
+def test_wait_for_completion_must_be_a_boolean() -> None:
+    failure = only_failure(props(wait_for_completion="yes"))
+    assert failure.property == "wait_for_completion"
+    assert "true or false; got a string" in failure.reason
+
+
+@pytest.mark.parametrize("value", [0, -1, 86401, float("nan"), float("inf"), True, "60"])
+def test_completion_timeout_rules(value: Any) -> None:
+    failure = only_failure(props(completion_timeout_seconds=value))
+    assert failure.property == "completion_timeout_seconds"
+    assert "greater than 0 and at most 86400" in failure.reason
+
+
+def test_completion_timeout_floats_from_the_wire_become_ints() -> None:
+    args, _ = parse_args(props(completion_timeout_seconds=600.0))
+    assert args is not None
+    assert args.completion_timeout_seconds == 600
+    assert isinstance(args.completion_timeout_seconds, int)
+    args, _ = parse_args(props(completion_timeout_seconds=0.5))
+    assert args is not None
+    assert args.completion_timeout_seconds == 0.5
+
+
+def test_triggers_accept_scalars() -> None:
+    triggers = {"release": "2026.11", "build": 42, "rebuild": True, "ratio": 0.5}
+    args, failures = parse_args(props(triggers=triggers))
+    assert failures == []
+    assert args is not None
+    assert args.triggers == triggers
+
+
+def test_triggers_reject_nested_values_and_non_maps() -> None:
+    failure = only_failure(props(triggers={"release": ["a"]}))
+    assert failure.property == 'triggers["release"]'
+    assert "strings, numbers or booleans; got a list" in failure.reason
+    failure = only_failure(props(triggers="release-1"))
+    assert failure.property == "triggers"
+
+
+def test_every_failure_is_reported_at_once() -> None:
+    failures = failures_of({"volume_arn": 1, "description": "", "tags": {"aws:x": "y"}})
+    assert [f.property for f in failures] == ["volume_arn", "description", 'tags["aws:x"]']
+
+
+def test_unknowns_pass_at_top_level() -> None:
+    values = {key: UNKNOWN for key in ("volume_arn", "description", "tags", "triggers")}
+    values |= {"wait_for_completion": UNKNOWN, "completion_timeout_seconds": UNKNOWN}
+    args, failures = parse_args(values, {"owner": "ops"})
+    assert failures == []
+    assert args is not None
+    assert args.volume_arn is UNKNOWN
+    assert args.tags_all is UNKNOWN
+
+
+def test_unknowns_pass_nested_and_flow_into_tags_all() -> None:
+    args, failures = parse_args(
+        props(tags={"team": UNKNOWN, "env": "prod"}, triggers={"release": UNKNOWN}),
+        {"owner": "ops"},
+    )
+    assert failures == []
+    assert args is not None
+    assert args.tags_all == {"owner": "ops", "team": UNKNOWN, "env": "prod"}
+
+
+def test_parse_volume_arn() -> None:
+    volume = parse_volume_arn(VOLUME_ARN)
+    assert volume.partition == "aws"
+    assert volume.region == "us-east-1"
+    assert volume.account_id == "111122223333"
+    assert volume.gateway_arn == (
+        "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B"
+    )
+    assert volume.volume_id == "vol-1122AABB"
+    cn = parse_volume_arn(
+        VOLUME_ARN.replace("arn:aws:", "arn:aws-cn:").replace("us-east-1", "cn-north-1")
+    )
+    assert (cn.partition, cn.region) == ("aws-cn", "cn-north-1")
+
+
+def test_parse_volume_arn_rejects_with_the_rule() -> None:
+    with pytest.raises(ValueError, match="50 to 500 characters"):
+        parse_volume_arn("arn:aws:storagegateway")
+
+
+def test_snapshot_arn_has_no_account_and_a_lower_case_id() -> None:
+    assert snapshot_arn("aws-cn", "cn-north-1", "snap-78E22663") == (
+        "arn:aws-cn:ec2:cn-north-1::snapshot/snap-78e22663"
+    )
