@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test demo emulator clean
+.PHONY: install lint typecheck test demo emulator reliability bench clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,22 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# Each example is its own Pulumi program with a __main__.py: type-check them one by one.
 typecheck: $(STAMP)
-	$(PY) -m mypy sg_snapshot_provider tests examples scripts
+	$(PY) -m mypy sg_snapshot_provider tests scripts
+	for example in examples/*/; do $(PY) -m mypy "$$example" || exit 1; done
 
 test: lint typecheck
 	$(PY) -m pytest
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py
+
+reliability: $(STAMP)
+	$(PY) scripts/reliability.py
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
 
 emulator: $(STAMP)
 	$(PY) -m sg_snapshot_provider.emulator --volume arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB

@@ -1,0 +1,68 @@
+"""Write the golden state files that tests/engine/test_upgrade.py loads.
+
+    tests/data/golden_provider.txt   the serialized provider, as every resource's state holds it
+    tests/data/golden_inputs.json    a snapshot's checked inputs, as state holds them
+    tests/data/golden_outputs.json   the same snapshot's outputs, as state holds them
+
+These files stand for the state that users' stacks hold today. Regenerate them ONLY when a change
+of the state format is intended (and then say in the change how old state is migrated):
+
+    .venv/bin/python scripts/make_golden_state.py
+
+If test_upgrade fails after an innocent-looking change, the change broke existing stacks: fix the
+code, not these files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.testing import PROVIDER_KEY, Engine
+from sg_snapshot_provider.testing.plugin import start_plugin
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+DATA = REPO_ROOT / "tests" / "data"
+VOLUME_ARN = (
+    "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB"
+)
+GOLDEN_INPUTS: dict[str, Any] = {
+    "volume_arn": VOLUME_ARN,
+    "description": "golden snapshot",
+    "tags": {"team": "storage", "purpose": "upgrade-test"},
+    "wait_for_completion": True,
+    "triggers": {"release": "2026.11"},
+}
+
+
+def main() -> None:
+    """Create one snapshot through the real plugin and write its state."""
+    with Emulator(volumes=[VOLUME_ARN]) as emulator:
+        plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
+        try:
+            plugin.configure({"aws:region": "us-east-1"})
+            engine = Engine(plugin, StorageGatewaySnapshotProvider())
+            engine.up("golden", GOLDEN_INPUTS)
+            state = engine.require_state("golden")
+            engine.destroy("golden")
+        finally:
+            plugin.cleanup()
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "golden_provider.txt").write_text(state.outputs[PROVIDER_KEY] + "\n")
+    write_json(DATA / "golden_inputs.json", state.inputs)
+    write_json(DATA / "golden_outputs.json", state.outputs)
+    print(f"wrote golden state of {state.id} to {DATA}")
+
+
+def write_json(path: Path, props: dict[str, Any]) -> None:
+    """The bag without the provider (it is in golden_provider.txt), keys sorted."""
+    bag = {key: value for key, value in props.items() if key != PROVIDER_KEY}
+    path.write_text(json.dumps(bag, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

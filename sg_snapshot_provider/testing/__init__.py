@@ -1,0 +1,39 @@
+"""Test support: the real dynamic-provider plugin driven over gRPC by a fake engine, and a runner
+for Pulumi programs under mocks whose dynamic resources go through that engine."""
+
+from .engine import (
+    SNAPSHOT_TYPE,
+    CheckFailedError,
+    CheckFailure,
+    CheckOutcome,
+    DiffOutcome,
+    Engine,
+    ResourceState,
+    StepKind,
+    StepResult,
+)
+from .plugin import PluginError, PluginProcess, PluginStartError, plugin_environment, start_plugin
+from .program import ProgramRun, RegisteredResource, run_program
+from .properties import PROVIDER_KEY, UNKNOWN
+
+__all__ = [
+    "PROVIDER_KEY",
+    "SNAPSHOT_TYPE",
+    "UNKNOWN",
+    "CheckFailedError",
+    "CheckFailure",
+    "CheckOutcome",
+    "DiffOutcome",
+    "Engine",
+    "PluginError",
+    "PluginProcess",
+    "PluginStartError",
+    "ProgramRun",
+    "RegisteredResource",
+    "ResourceState",
+    "StepKind",
+    "StepResult",
+    "plugin_environment",
+    "run_program",
+    "start_plugin",
+]
