@@ -53,8 +53,9 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """Progress such as ``"80%"``, once known from EC2 (after a wait or a refresh)."""
     start_time: pulumi.Output[str | None]
     """When the snapshot was started (ISO 8601), once known from EC2."""
-    volume_size_gib: pulumi.Output[int | None]
-    """Size of the snapshotted volume in GiB, once known from EC2."""
+    volume_size_gib: pulumi.Output[float | None]
+    """Size of the snapshotted volume in GiB, once known from EC2. A float such as ``1.0``:
+    Pulumi's wire format carries every number as a double; use ``int()`` where a count is due."""
     encrypted: pulumi.Output[bool | None]
     """Whether the snapshot is encrypted, once known from EC2."""
     kms_key_id: pulumi.Output[str | None]
