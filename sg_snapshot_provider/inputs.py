@@ -83,12 +83,19 @@ _VOLUME_ARN_RE: Final = re.compile(
 )
 DESCRIPTION_MAX = 255
 MAX_TAGS = 50
+#: The tag that makes create exactly-once: CreateSnapshot has no client token, so every create
+#: puts a fresh UUID under this key and, when CreateSnapshot's answer is lost, looks the snapshot
+#: up by it instead of making a second one. Users may not set it; read hides it.
+CREATE_TOKEN_TAG: Final = "sg-snapshot-provider:create-token"
+#: What a resource may use of EC2's 50 tags: one is the create token.
+MAX_USER_TAGS = MAX_TAGS - 1
 #: Storage Gateway allows 128, but EC2's own tag calls (used for every later change) allow 127.
 TAG_KEY_MAX = 127
 TAG_VALUE_MAX = 256
 # \w covers Unicode letters, digits and "_"; \s white space; then the listed specials.
 _TAG_CHARS_RE: Final = re.compile(r"[\w\s+\-=.:/@]*")
 _RESERVED_TAG_PREFIX = "aws:"
+_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
 
 Scalar = str | int | float | bool
 
@@ -174,12 +181,12 @@ def parse_args(
     tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
     if tags is not None and not isinstance(tags, Unknown):
         tags_all = merge_tags(defaults, tags)
-        if len(tags_all) > MAX_TAGS:
+        if len(tags_all) > MAX_USER_TAGS:
             failures.append(
                 Failure(
                     TAGS,
                     f"tags merged with the {len(defaults)} aws:defaultTags make "
-                    f"{len(tags_all)} tags; at most {MAX_TAGS} are allowed",
+                    f"{len(tags_all)} tags; at most {MAX_USER_TAGS} are allowed {_TOKEN_NOTE}",
                 )
             )
     if failures:
@@ -259,8 +266,12 @@ def _check_tags(
         )
         return None
     count = len(failures)
-    if len(value) > MAX_TAGS:
-        failures.append(Failure(TAGS, f"at most {MAX_TAGS} tags are allowed; got {len(value)}"))
+    if len(value) > MAX_USER_TAGS:
+        failures.append(
+            Failure(
+                TAGS, f"at most {MAX_USER_TAGS} tags are allowed {_TOKEN_NOTE}; got {len(value)}"
+            )
+        )
     for key, tag_value in value.items():
         failures.extend(Failure(path(TAGS, str(key)), r) for r in tag_problems(key, tag_value))
     return None if len(failures) > count else dict(value)
@@ -279,6 +290,11 @@ def tag_problems(key: Any, value: Any) -> list[str]:
         )
     if key.lower().startswith(_RESERVED_TAG_PREFIX):
         problems.append("tag keys may not start with aws: (reserved for AWS)")
+    if key == CREATE_TOKEN_TAG:
+        problems.append(
+            f"the tag key {CREATE_TOKEN_TAG} is reserved: the provider sets it on every "
+            "snapshot to create it exactly once"
+        )
     if isinstance(value, Unknown):
         return problems
     if not isinstance(value, str):
@@ -462,6 +478,11 @@ def merge_tags(
 ) -> dict[str, str | Unknown]:
     """``tags_all``: the provider's default tags with the resource's tags over them."""
     return {**default_tags, **tags}
+
+
+def without_provider_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags a user declared: EC2's tags without the provider's own create token."""
+    return {key: value for key, value in tags.items() if key != CREATE_TOKEN_TAG}
 
 
 def resource_tags_from_actual(

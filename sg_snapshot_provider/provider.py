@@ -43,6 +43,7 @@ from .inputs import (
     resource_tags_from_actual,
     snapshot_arn,
     tag_changes,
+    without_provider_tags,
 )
 from .settings import Settings, settings_from_config
 
@@ -84,7 +85,15 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         volume = parse_volume_arn(str(args.volume_arn))
         tags_all = _known_tags(args.tags_all)
         client = aws.storagegateway_client(volume.region, self._settings)
-        created = aws.create_snapshot(client, volume.arn, str(args.description), tags_all)
+        created = aws.create_snapshot(
+            client,
+            volume.arn,
+            str(args.description),
+            tags_all,
+            # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
+            ec2=lambda: aws.ec2_client(volume.region, self._settings),
+            max_attempts=self._settings.max_attempts,
+        )
         outs = _outputs(args, volume, created.snapshot_id, state="pending")
         if args.wait_for_completion is True:
             outs.update(self._wait_or_roll_back(volume, created, args))
@@ -100,11 +109,14 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
                 ec2,
                 created.snapshot_id,
                 float(args.completion_timeout_seconds),  # type: ignore[arg-type]
+                max_attempts=self._settings.max_attempts,
             )
         except (SnapshotWaitError, AwsOperationError) as err:
             cleanup_error: AwsOperationError | None = None
             try:
-                aws.delete_snapshot(ec2, created.snapshot_id)
+                aws.delete_snapshot(
+                    ec2, created.snapshot_id, max_attempts=self._settings.max_attempts
+                )
             except AwsOperationError as delete_err:
                 cleanup_error = delete_err
             raise SnapshotCreateError(created.snapshot_id, volume.arn, err, cleanup_error) from err
@@ -114,15 +126,17 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         olds = _from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
         try:
-            info = aws.find_snapshot_by_id(ec2, id_)
+            info = aws.find_snapshot_by_id(ec2, id_, max_attempts=self._settings.max_attempts)
         except SnapshotNotFoundError:
             return ReadResult(None, {})  # deleted out of band: Pulumi drops it from state
         defaults = self._settings.default_tags_map
         outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
         outs.update(_computed(olds, info.snapshot_id, ec2.meta.region_name))
         outs.update(_described(info))
-        outs[TAGS_ALL] = dict(info.tags)
-        outs[TAGS] = resource_tags_from_actual(info.tags, defaults, olds.get(TAGS) or {})
+        # The create token is the provider's own: never shown, never diffed, never removed.
+        actual = without_provider_tags(info.tags)
+        outs[TAGS_ALL] = actual
+        outs[TAGS] = resource_tags_from_actual(actual, defaults, olds.get(TAGS) or {})
         if info.description is not None:
             outs["description"] = info.description
         return ReadResult(info.snapshot_id, outs)
@@ -133,17 +147,25 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
         old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
-        aws.update_snapshot_tags(ec2, id_, tag_changes(old_tags, _known_tags(args.tags_all)))
+        aws.update_snapshot_tags(
+            ec2,
+            id_,
+            tag_changes(without_provider_tags(old_tags), _known_tags(args.tags_all)),
+            max_attempts=self._settings.max_attempts,
+        )
         outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS}
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
         if args.wait_for_completion is True and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
-            outs.update(_described(aws.wait_for_snapshot_completed(ec2, id_, timeout)))
+            info = aws.wait_for_snapshot_completed(
+                ec2, id_, timeout, max_attempts=self._settings.max_attempts
+            )
+            outs.update(_described(info))
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         ec2 = aws.ec2_client(_region_of(_from_engine(props)), self._settings)
-        aws.delete_snapshot(ec2, id_)
+        aws.delete_snapshot(ec2, id_, max_attempts=self._settings.max_attempts)
 
     def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""

@@ -27,6 +27,9 @@ INSECURE_KEY = "aws:insecure"
 #: The entries of ``aws:endpoints`` this provider uses; pulumi-aws's other services are ignored.
 ENDPOINT_SERVICES: Final = ("storagegateway", "ec2")
 MAX_RETRIES_LIMIT = 100
+#: Retries after the first attempt when aws:maxRetries is not set (botocore's standard mode
+#: makes 3 attempts; one more rides out a short burst of throttling).
+DEFAULT_MAX_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Settings:
     endpoints: tuple[tuple[str, str], ...] = ()
     #: (key, value) pairs from ``aws:defaultTags``.
     default_tags: tuple[tuple[str, str], ...] = ()
-    #: Retries after the first attempt (``aws:maxRetries``); None = botocore's default.
+    #: Retries after the first attempt (``aws:maxRetries``); None = DEFAULT_MAX_RETRIES.
     max_retries: int | None = None
     #: Skip TLS certificate verification (``aws:insecure``).
     insecure: bool = False
@@ -52,6 +55,12 @@ class Settings:
     def endpoint(self, service: str) -> str | None:
         """The endpoint URL configured for ``service``, if any."""
         return dict(self.endpoints).get(service)
+
+    @property
+    def max_attempts(self) -> int:
+        """How many times one AWS request may be sent (the first try plus the retries)."""
+        retries = DEFAULT_MAX_RETRIES if self.max_retries is None else self.max_retries
+        return retries + 1
 
     @property
     def default_tags_map(self) -> dict[str, str]:

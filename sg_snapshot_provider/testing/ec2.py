@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from ..inputs import CREATE_TOKEN_TAG
 from .plugin import DUMMY_AWS_ENVIRONMENT
 
 #: EC2's answer when a snapshot ID does not exist (any more).
@@ -44,11 +45,14 @@ class Ec2View:
         return self.snapshot(snapshot_id) is not None
 
     def tags(self, snapshot_id: str) -> dict[str, str]:
-        """The snapshot's tags as a dict; KeyError when it does not exist."""
+        """The snapshot's tags as a dict, without the provider's own create-token tag;
+        KeyError when it does not exist."""
         snapshot = self.snapshot(snapshot_id)
         if snapshot is None:
             raise KeyError(f"{snapshot_id} does not exist")
-        return {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
+        tags = {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
+        tags.pop(CREATE_TOKEN_TAG, None)
+        return tags
 
     def snapshot_ids(self) -> set[str]:
         """Every snapshot the account owns in this region."""

@@ -8,6 +8,7 @@ from mypy_boto3_ec2 import EC2Client
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, without_provider_tags
 from tests.conftest import VOLUME_ARN
 
 PROVIDER = "serialized-provider"
@@ -37,8 +38,11 @@ def operations(emulator: Emulator) -> list[str]:
 
 
 def ec2_tags(ec2: EC2Client, snapshot_id: str) -> dict[str, str]:
+    """The snapshot's tags without the provider's create token (every snapshot has one)."""
     snapshot = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]
-    return {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
+    tags = {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
+    assert CREATE_TOKEN_TAG in tags
+    return without_provider_tags(tags)
 
 
 def snapshot_ids(ec2: EC2Client) -> list[str]:

@@ -175,7 +175,7 @@ def test_create__access_denied_fails_fast(
     assert operations(emulator) == ["CreateSnapshot"]
 
 
-def test_create__throttling_is_retried_by_botocore(
+def test_create__throttling_is_retried(
     provider: StorageGatewaySnapshotProvider, emulator: Emulator
 ) -> None:
     emulator.inject_fault("CreateSnapshot", "ThrottlingException", times=1)

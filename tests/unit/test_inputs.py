@@ -159,20 +159,22 @@ def test_tags_allow_unicode_letters_spaces_and_specials() -> None:
     assert args.tags == tags
 
 
-def test_fifty_tags_pass_fifty_one_fail() -> None:
-    fifty = {f"k{i}": "v" for i in range(50)}
-    assert failures_of(props(tags=fifty)) == []
-    failure = only_failure(props(tags={**fifty, "one-more": "v"}))
+def test_forty_nine_tags_pass_fifty_fail() -> None:
+    # EC2 allows 50; the provider's create-token tag takes one.
+    forty_nine = {f"k{i}": "v" for i in range(49)}
+    assert failures_of(props(tags=forty_nine)) == []
+    failure = only_failure(props(tags={**forty_nine, "one-more": "v"}))
     assert failure.property == "tags"
-    assert "at most 50 tags" in failure.reason
+    assert "at most 49 tags" in failure.reason
+    assert "sg-snapshot-provider:create-token" in failure.reason
 
 
 def test_default_tags_count_towards_the_limit() -> None:
-    tags = {f"k{i}": "v" for i in range(45)}
+    tags = {f"k{i}": "v" for i in range(44)}
     defaults = {f"d{i}": "v" for i in range(6)}
     failure = only_failure(props(tags=tags), defaults)
     assert failure.property == "tags"
-    assert "51 tags" in failure.reason
+    assert "50 tags" in failure.reason
     assert "aws:defaultTags" in failure.reason
     # Overlapping keys count once.
     assert failures_of(props(tags=tags), {"k1": "x", "k2": "y"}) == []
