@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.testing import Engine, PluginProcess
+from sg_snapshot_provider.testing.ec2 import Ec2View
 
 for _name in list(os.environ):
     if _name.startswith("AWS_"):
@@ -26,6 +30,8 @@ os.environ.update(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 )
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: moto's default account: EC2 calls made with the dummy credentials above land in it.
 ACCOUNT_ID = "123456789012"
@@ -52,3 +58,17 @@ def emulator(emulator_server: Emulator) -> Iterator[Emulator]:
     emulator_server.clear_calls()
     yield emulator_server
     emulator_server.reset()
+
+
+@pytest.fixture
+def engine(plugin: PluginProcess, emulator: Emulator) -> Engine:
+    """Fresh engine state over the ``plugin`` fixture of the test's folder (one plugin process
+    per module); the emulator is reset for each test."""
+    plugin.clear_calls()
+    return Engine(plugin, StorageGatewaySnapshotProvider())
+
+
+@pytest.fixture
+def ec2(emulator: Emulator) -> Ec2View:
+    """EC2 as seen from outside the provider."""
+    return Ec2View(emulator.url)

@@ -14,8 +14,7 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import Engine, PluginProcess, StepKind
 from sg_snapshot_provider.testing.ec2 import Ec2View
 from sg_snapshot_provider.testing.plugin import start_plugin
-from tests.conftest import VOLUME_ARN
-from tests.engine.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, VOLUME_ARN
 
 DEFAULT_TAGS = {"owner": "platform", "team": "default-team"}
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginProcess
-from sg_snapshot_provider.testing.ec2 import Ec2View
+from sg_snapshot_provider.testing import PluginProcess
 from sg_snapshot_provider.testing.plugin import start_plugin
+from tests.conftest import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
 
 
@@ -26,15 +23,3 @@ def plugin(emulator_server: Emulator) -> Iterator[PluginProcess]:
         yield process
     finally:
         process.cleanup()
-
-
-@pytest.fixture
-def engine(plugin: PluginProcess, emulator: Emulator) -> Engine:
-    """Fresh engine state; the program's own snapshots carry their serialized provider."""
-    return Engine(plugin, StorageGatewaySnapshotProvider())
-
-
-@pytest.fixture
-def ec2(emulator: Emulator) -> Ec2View:
-    """EC2 as seen from outside the provider."""
-    return Ec2View(emulator.url)

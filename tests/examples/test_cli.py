@@ -14,8 +14,8 @@ import pytest
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing.ec2 import Ec2View
 from sg_snapshot_provider.testing.plugin import plugin_environment
-from tests.conftest import VOLUME_ARN
-from tests.examples.conftest import EXAMPLES, REPO_ROOT
+from tests.conftest import REPO_ROOT, VOLUME_ARN
+from tests.examples.conftest import EXAMPLES
 
 pytestmark = [
     pytest.mark.needs_pulumi_cli,

@@ -9,8 +9,8 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import Engine, StepKind
 from sg_snapshot_provider.testing.ec2 import Ec2View
 from sg_snapshot_provider.testing.program import read_project_name, run_program
-from tests.conftest import GATEWAY_ARN, VOLUME_ARN
-from tests.examples.conftest import EXAMPLES, REPO_ROOT
+from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
+from tests.examples.conftest import EXAMPLES
 
 
 def test_quickstart_shares_the_root_project_name() -> None:

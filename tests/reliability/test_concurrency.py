@@ -12,8 +12,7 @@ from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG
 from sg_snapshot_provider.testing import Engine
 from sg_snapshot_provider.testing.ec2 import Ec2View
 from sg_snapshot_provider.testing.plugin import start_plugin
-from tests.conftest import VOLUME_ARN
-from tests.reliability.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, VOLUME_ARN
 
 RESOURCES = 100
 IN_FLIGHT = 8

@@ -13,8 +13,7 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import Engine, PluginError, PluginProcess
 from sg_snapshot_provider.testing.ec2 import Ec2View
 from sg_snapshot_provider.testing.plugin import plugin_environment
-from tests.conftest import GATEWAY_ARN, VOLUME_ARN
-from tests.reliability.conftest import REPO_ROOT
+from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
 
 ENV_SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIAENVSECRET7777777",
