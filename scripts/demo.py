@@ -31,6 +31,8 @@ QUICKSTART = REPO_ROOT / "examples" / "quickstart"
 PROJECT = "sg-snapshot-provider"
 DESCRIPTION = "Demo snapshot taken by Pulumi"
 TAGS = '{"team": "storage", "purpose": "demo"}'
+#: Step 3 changes one tag: Pulumi updates the snapshot in place, the ID stays.
+NEW_TAGS = '{"team": "platform", "purpose": "demo"}'
 
 
 class DemoFailedError(Exception):
@@ -82,7 +84,8 @@ def demo_with_harness(emulator: Emulator, ec2: Ec2View) -> None:
         run = run_program(QUICKSTART, engine, config=config)
         snapshot_id = run.outputs["snapshot_id"]
         say(f"   created snapshot {snapshot_id}")
-        say(f"   stack output snapshot_arn = {run.outputs['snapshot_arn']}")
+        for name in ("snapshot_id", "snapshot_arn", "volume_arn"):
+            say(f"   stack output {name} = {run.outputs[name]}")
         describe(ec2, snapshot_id)
 
         say("2. pulumi up again, nothing changed")
@@ -91,7 +94,17 @@ def demo_with_harness(emulator: Emulator, ec2: Ec2View) -> None:
         kinds = ", ".join(step.kind.value for step in again.steps)
         say(f"   plan: {kinds}; AWS requests made: {len(emulator.calls())}")
 
-        say("3. pulumi destroy")
+        say('3. pulumi up with the tag team changed to "platform"')
+        emulator.clear_calls()
+        retagged = run_program(QUICKSTART, engine, config={**config, "tags": NEW_TAGS})
+        if retagged.outputs["snapshot_id"] != snapshot_id:
+            raise DemoFailedError("a tag change replaced the snapshot instead of updating it")
+        kinds = ", ".join(step.kind.value for step in retagged.steps)
+        requests = ", ".join(call.operation for call in emulator.calls())
+        say(f"   plan: {kinds}; same snapshot; AWS requests made: {requests}")
+        describe(ec2, snapshot_id)
+
+        say("4. pulumi destroy")
         for step in run.destroy():
             say(f"   deleted snapshot {step.id}")
         confirm_gone(ec2, snapshot_id)
@@ -138,7 +151,13 @@ def demo_with_cli(ec2: Ec2View) -> None:
         snapshot_id = pulumi("stack", "output", "snapshot_id")
         say(f"   pulumi stack output snapshot_id = {snapshot_id}")
         describe(ec2, snapshot_id)
-        say("2. pulumi destroy --yes")
+        say('2. pulumi up --yes with the tag team changed to "platform"')
+        pulumi("config", "set", "tags", NEW_TAGS)
+        pulumi("up", "--yes", "--skip-preview")
+        if pulumi("stack", "output", "snapshot_id") != snapshot_id:
+            raise DemoFailedError("a tag change replaced the snapshot instead of updating it")
+        describe(ec2, snapshot_id)
+        say("3. pulumi destroy --yes")
         pulumi("destroy", "--yes", "--skip-preview")
         confirm_gone(ec2, snapshot_id)
         pulumi("stack", "rm", "--yes", "demo")
