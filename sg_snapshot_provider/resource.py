@@ -82,7 +82,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             region, whatever ``aws:region`` says.
         :param description: The snapshot's description, 1 to 255 characters (EC2 cannot edit
             it: a change takes a new snapshot).
-        :param tags: Up to 50 tags, merged over ``aws:defaultTags``.
+        :param tags: Up to 49 tags together with ``aws:defaultTags`` (EC2 allows 50; the
+            provider keeps one for its create token), merged over the default tags.
         :param wait_for_completion: Wait until the snapshot is completed; if it fails or the
             wait times out the snapshot is deleted and the create fails.
         :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
