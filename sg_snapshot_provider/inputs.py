@@ -77,10 +77,13 @@ DEFAULT_COMPLETION_TIMEOUT_SECONDS: Final = 3600
 MAX_COMPLETION_TIMEOUT_SECONDS: Final = 86400
 
 VOLUME_ARN_MIN, VOLUME_ARN_MAX = 50, 500
-_VOLUME_ARN_RE: Final = re.compile(
-    r"arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso[A-Za-z0-9_-]*):storagegateway:"
-    r"(?P<region>[a-z0-9-]+):(?P<account>[0-9]+):gateway/(?P<gateway>.+)/volume/vol-(?P<vol>\S+)"
+#: Storage Gateway's VolumeARN pattern, exactly as botocore's model writes it (a unit test
+#: compares the two). The emulator validates with this same expression.
+VOLUME_ARN_PATTERN: Final = (
+    r"arn:(aws(|-cn|-us-gov|-iso[A-Za-z0-9_-]*|-eusc)):storagegateway:[a-z\-0-9]+:[0-9]+:"
+    r"gateway\/(.+)\/volume\/vol-(\S+)"
 )
+VOLUME_ARN_RE: Final = re.compile(VOLUME_ARN_PATTERN)
 DESCRIPTION_MAX = 255
 MAX_TAGS = 50
 #: The tag that makes create exactly-once: CreateSnapshot has no client token, so every create
@@ -223,7 +226,7 @@ def volume_arn_problem(value: Any) -> str | None:
             f"volume_arn must be {VOLUME_ARN_MIN} to {VOLUME_ARN_MAX} characters long; "
             f"got {len(value)}"
         )
-    if not _VOLUME_ARN_RE.fullmatch(value):
+    if not VOLUME_ARN_RE.fullmatch(value):
         return (
             "volume_arn must be a Storage Gateway volume ARN such as "
             "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B/volume/"
@@ -452,14 +455,13 @@ def parse_volume_arn(arn: str) -> VolumeArn:
     problem = volume_arn_problem(arn)
     if problem:
         raise ValueError(problem)
-    match = _VOLUME_ARN_RE.fullmatch(arn)
-    assert match is not None  # volume_arn_problem checked it
+    _arn, partition, _service, region, account_id, _rest = arn.split(":", 5)
     gateway_arn, _, volume = arn.rpartition("/volume/")
     return VolumeArn(
         arn=arn,
-        partition=match["partition"],
-        region=match["region"],
-        account_id=match["account"],
+        partition=partition,
+        region=region,
+        account_id=account_id,
         gateway_arn=gateway_arn,
         volume_id=volume,
     )

@@ -277,3 +277,13 @@ def test_snapshot_arn_has_no_account_and_a_lower_case_id() -> None:
     assert snapshot_arn("aws-cn", "cn-north-1", "snap-78E22663") == (
         "arn:aws-cn:ec2:cn-north-1::snapshot/snap-78e22663"
     )
+
+
+def test_volume_arn_pattern_is_botocores() -> None:
+    """The validation pattern is Storage Gateway's own (botocore's model), named groups aside."""
+    import botocore.session
+
+    from sg_snapshot_provider.inputs import VOLUME_ARN_PATTERN
+
+    model = botocore.session.get_session().get_service_model("storagegateway")
+    assert model.shape_for("VolumeARN").metadata["pattern"] == VOLUME_ARN_PATTERN
