@@ -64,7 +64,10 @@ from pulumi.runtime.proto import provider_pb2  # noqa: E402
 from sg_snapshot_provider import StorageGatewaySnapshotProvider  # noqa: E402
 from sg_snapshot_provider.emulator import Emulator  # noqa: E402
 from sg_snapshot_provider.testing import SNAPSHOT_TYPE, Engine, PluginProcess, StepKind  # noqa: E402
-from sg_snapshot_provider.testing.plugin import plugin_environment  # noqa: E402
+from sg_snapshot_provider.testing.plugin import (  # noqa: E402
+    plugin_environment,
+    point_this_process_at,
+)
 
 REGION = "us-east-1"
 VOLUME_ARN = (
@@ -193,10 +196,7 @@ def snapshot_inputs(name: str, tags: Mapping[str, str]) -> dict[str, Any]:
 
 def point_aws_at(endpoint_url: str | None) -> None:
     """Dummy credentials (and the emulator's endpoint) for this process and its children."""
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
-        del os.environ[name]
-    os.environ.update(plugin_environment(endpoint_url, {"AWS_DEFAULT_REGION": REGION}))
-    os.environ["AWS_PAGER"] = ""
+    point_this_process_at(endpoint_url, {"AWS_DEFAULT_REGION": REGION, "AWS_PAGER": ""})
 
 
 @contextmanager

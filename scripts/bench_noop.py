@@ -27,9 +27,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from sg_snapshot_provider.inputs import PROVIDER_KEY
+
 #: Importing boto3 is part of the floor: any AWS provider pays it before its first call.
 BOTO3_VERSION = boto3.__version__
-PROVIDER_KEY = "__provider"
 
 
 class NoopProvider(ResourceProvider):

@@ -20,7 +20,10 @@ from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import CheckFailedError, Engine, PluginError
 from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import plugin_environment, start_plugin
+from sg_snapshot_provider.testing.plugin import (
+    point_this_process_at,
+    start_plugin,
+)
 from sg_snapshot_provider.testing.program import run_program
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +45,6 @@ class DemoFailedError(Exception):
 def say(text: str = "") -> None:
     """Print one line of the account, at once (output may be piped)."""
     print(text, flush=True)
-
-
-def point_aws_sdk_at(emulator: Emulator) -> None:
-    """Dummy credentials and the emulator's endpoint, for this process and its children."""
-    for name in [name for name in os.environ if name.startswith("AWS_")]:
-        del os.environ[name]
-    os.environ.update(plugin_environment(emulator.url, {"AWS_DEFAULT_REGION": "us-east-1"}))
 
 
 def describe(ec2: Ec2View, snapshot_id: str) -> None:
@@ -167,7 +163,7 @@ def main() -> int:
     """Run the demo; 0 when every check held."""
     say("sg-snapshot-provider demo: a Storage Gateway volume snapshot as a Pulumi resource")
     with Emulator(host="127.0.0.1", port=0, volumes=[VOLUME_ARN]) as emulator:
-        point_aws_sdk_at(emulator)
+        point_this_process_at(emulator.url, {"AWS_DEFAULT_REGION": "us-east-1"})
         say(
             f"Local AWS emulator (Storage Gateway + EC2) at {emulator.url}; no AWS account is used."
         )

@@ -78,25 +78,45 @@ class SnapshotTimeoutError(SnapshotWaitError):
 
 class SnapshotCreateError(SnapshotProviderError):
     """Creating the snapshot succeeded but a later step failed; the provider tried to delete the
-    snapshot so that none leaks untracked. Says which snapshot and whether clean-up worked."""
+    snapshot so that none leaks untracked. Says which snapshot, its create token, and whether
+    EC2 confirmed the delete: ``deleted`` is True only then. ``cleanup_error`` is the delete's
+    own failure, if it failed; neither means EC2 never showed the snapshot within its visibility
+    window, so it may remain."""
 
     def __init__(
         self,
         snapshot_id: str,
         volume_arn: str,
         cause: Exception,
-        cleanup_error: Exception | None,
+        *,
+        deleted: bool,
+        cleanup_error: Exception | None = None,
+        token: str = "",
+        token_tag: str = "",
     ) -> None:
         self.snapshot_id = snapshot_id
         self.volume_arn = volume_arn
         self.cause = cause
+        self.deleted = deleted
         self.cleanup_error = cleanup_error
-        if cleanup_error is None:
+        self.token = token
+        look = (
+            f"aws ec2 describe-snapshots --owner-ids self --filters "
+            f"Name=tag:{token_tag},Values={token}"
+        )
+        if deleted:
             cleanup = f"snapshot {snapshot_id} was deleted again, so nothing was left behind"
+        elif cleanup_error is not None:
+            cleanup = (
+                f"deleting snapshot {snapshot_id} failed too ({cleanup_error}); it may remain: "
+                f"delete it yourself (aws ec2 delete-snapshot --snapshot-id {snapshot_id}); "
+                f"it carries the create token {token}"
+            )
         else:
             cleanup = (
-                f"deleting snapshot {snapshot_id} failed too ({cleanup_error}); "
-                f"delete it yourself (aws ec2 delete-snapshot --snapshot-id {snapshot_id})"
+                f"EC2 never confirmed deleting snapshot {snapshot_id} (it kept answering that "
+                f"the snapshot does not exist), so it may remain: look for it with {look} and "
+                "delete it"
             )
         super().__init__(
             f"creating Storage Gateway snapshot of volume {volume_arn}: snapshot {snapshot_id} "

@@ -47,6 +47,9 @@ INPUT_KEYS: Final = (
 )
 
 TAGS_ALL = "tags_all"
+#: When the provider learnt of the snapshot (ISO 8601, UTC): the start of EC2's visibility
+#: window, within which "not found" means "not visible yet".
+CREATED_AT = "created_at"
 #: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
 #: engine's diff too.
 OUTPUT_KEYS: Final = (
@@ -64,6 +67,7 @@ OUTPUT_KEYS: Final = (
     "encrypted",
     "kms_key_id",
     "owner_id",
+    CREATED_AT,
 )
 PROVIDER_KEY = "__provider"
 

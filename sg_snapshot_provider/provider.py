@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pulumi.dynamic import (
@@ -27,6 +29,8 @@ from .errors import (
     SnapshotWaitError,
 )
 from .inputs import (
+    CREATE_TOKEN_TAG,
+    CREATED_AT,
     INPUT_KEYS,
     OUTPUT_KEYS,
     PROVIDER_KEY,
@@ -68,7 +72,11 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         return (type(self), ())
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._settings = settings_from_config(req.config.get)
+        self._settings = settings_from_config(req.config.get, os.environ)
+
+    @property
+    def _policy(self) -> aws.RetryPolicy:
+        return aws.RetryPolicy.of(self._settings)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, failures = parse_args(_from_engine(news), self._settings.default_tags_map)
@@ -83,18 +91,18 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self._args(props)
         volume = parse_volume_arn(str(args.volume_arn))
-        tags_all = _known_tags(args.tags_all)
         client = aws.storagegateway_client(volume.region, self._settings)
         created = aws.create_snapshot(
             client,
             volume.arn,
             str(args.description),
-            tags_all,
+            _known_tags(args.tags_all),
+            self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: aws.ec2_client(volume.region, self._settings),
-            max_attempts=self._settings.max_attempts,
         )
         outs = _outputs(args, volume, created.snapshot_id, state="pending")
+        outs[CREATED_AT] = created.created_at.isoformat()
         if args.wait_for_completion is True:
             outs.update(self._wait_or_roll_back(volume, created, args))
         return CreateResult(created.snapshot_id, outs)
@@ -102,35 +110,45 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
     def _wait_or_roll_back(
         self, volume: VolumeArn, created: aws.CreatedSnapshot, args: SnapshotArgs
     ) -> dict[str, Any]:
-        """Wait for completion; on failure delete the snapshot so that none leaks untracked."""
+        """Wait for completion; on failure delete the snapshot so that none leaks untracked,
+        and say whether EC2 confirmed the delete."""
         ec2 = aws.ec2_client(volume.region, self._settings)
         try:
             info = aws.wait_for_snapshot_completed(
                 ec2,
                 created.snapshot_id,
                 float(args.completion_timeout_seconds),  # type: ignore[arg-type]
-                max_attempts=self._settings.max_attempts,
+                self._policy,
+                created_at=created.created_at,
             )
         except (SnapshotWaitError, AwsOperationError) as err:
-            cleanup_error: AwsOperationError | None = None
+            deleted, cleanup_error = False, None
             try:
-                aws.delete_snapshot(
-                    ec2, created.snapshot_id, max_attempts=self._settings.max_attempts
+                deleted = aws.delete_snapshot(
+                    ec2, created.snapshot_id, self._policy, created_at=created.created_at
                 )
             except AwsOperationError as delete_err:
                 cleanup_error = delete_err
-            raise SnapshotCreateError(created.snapshot_id, volume.arn, err, cleanup_error) from err
+            raise SnapshotCreateError(
+                created.snapshot_id,
+                volume.arn,
+                err,
+                deleted=deleted,
+                cleanup_error=cleanup_error,
+                token=created.token,
+                token_tag=CREATE_TOKEN_TAG,
+            ) from err
         return _described(info)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         olds = _from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
         try:
-            info = aws.find_snapshot_by_id(ec2, id_, max_attempts=self._settings.max_attempts)
+            info = aws.find_snapshot_by_id(ec2, id_, self._policy, created_at=_created_at(olds))
         except SnapshotNotFoundError:
             return ReadResult(None, {})  # deleted out of band: Pulumi drops it from state
         defaults = self._settings.default_tags_map
-        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
+        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS or k == CREATED_AT}
         outs.update(_computed(olds, info.snapshot_id, ec2.meta.region_name))
         outs.update(_described(info))
         # The create token is the provider's own: never shown, never diffed, never removed.
@@ -146,26 +164,29 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
+        created_at = _created_at(old_outs)
         old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
         aws.update_snapshot_tags(
             ec2,
             id_,
             tag_changes(without_provider_tags(old_tags), _known_tags(args.tags_all)),
-            max_attempts=self._settings.max_attempts,
+            self._policy,
+            created_at=created_at,
         )
         outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS}
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
         if args.wait_for_completion is True and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = aws.wait_for_snapshot_completed(
-                ec2, id_, timeout, max_attempts=self._settings.max_attempts
+                ec2, id_, timeout, self._policy, created_at=created_at
             )
             outs.update(_described(info))
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        ec2 = aws.ec2_client(_region_of(_from_engine(props)), self._settings)
-        aws.delete_snapshot(ec2, id_, max_attempts=self._settings.max_attempts)
+        olds = _from_engine(props)
+        ec2 = aws.ec2_client(_region_of(olds), self._settings)
+        aws.delete_snapshot(ec2, id_, self._policy, created_at=_created_at(olds))
 
     def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""
@@ -239,6 +260,19 @@ def _region_of(props: Mapping[str, Any]) -> str | None:
             pass
     region = props.get("region")
     return region if isinstance(region, str) else None
+
+
+def _created_at(props: Mapping[str, Any]) -> datetime | None:
+    """When the provider made the snapshot, if the state says (state written before this output
+    existed does not: such a snapshot is long visible)."""
+    value = props.get(CREATED_AT)
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:

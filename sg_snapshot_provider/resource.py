@@ -62,6 +62,10 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """The KMS key that encrypts the snapshot, if any."""
     owner_id: pulumi.Output[str | None]
     """The account that owns the snapshot, once known from EC2."""
+    created_at: pulumi.Output[str | None]
+    """When the provider took the snapshot (ISO 8601, UTC). For a while after it, EC2 may not
+    show the snapshot yet (eventual consistency): the provider then retries instead of
+    believing "not found". Absent from state written by releases before 0.2."""
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ into state (see :meth:`Settings.__reduce__`) and credentials never appear in ``r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,64 @@ DEFAULT_MAX_RETRIES = 3
 
 
 @dataclass(frozen=True)
+class Timings:
+    """Time bounds of the provider's waits and retries. How many times one request is sent
+    comes from ``aws:maxRetries`` instead. Tests that run the plugin in a subprocess shorten
+    them with the ``SG_SNAPSHOT_PROVIDER_TIMINGS`` environment variable (:data:`TIMINGS_ENV`);
+    field names are stable: add fields, never rename them."""
+
+    #: How long to keep retrying a gateway in a transient state (GatewayNotConnected, …).
+    transient_retry_seconds: float = 120.0
+    #: How long DeleteSnapshot retries InvalidSnapshot.InUse (an AMI may be deregistering).
+    in_use_retry_seconds: float = 120.0
+    backoff_initial_seconds: float = 2.0
+    backoff_max_seconds: float = 20.0
+    #: After CreateSnapshot's answer was lost, how long to let a request that may still be in
+    #: flight land before looking for the snapshot it made.
+    ambiguous_settle_seconds: float = 5.0
+    #: The longest pause between two DescribeSnapshots polls while waiting for completion.
+    poll_interval_seconds: float = 15.0
+    #: The first pause between polls; later pauses grow with the wait (a fifth of the time
+    #: waited so far) up to ``poll_interval_seconds``.
+    poll_initial_seconds: float = 1.0
+    #: Report progress at least this often even when it did not change.
+    progress_every_seconds: float = 60.0
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 60.0
+    #: EC2 is eventually consistent: for this long after the provider made a snapshot,
+    #: InvalidSnapshot.NotFound means "not visible yet" and is retried, not believed.
+    visibility_window_seconds: float = 120.0
+
+
+#: Environment variable holding JSON overrides of :class:`Timings` fields, e.g.
+#: ``{"transient_retry_seconds": 1}``. Read when settings are read (``configure``).
+TIMINGS_ENV: Final = "SG_SNAPSHOT_PROVIDER_TIMINGS"
+
+
+def timings_from_env(text: str | None) -> Timings:
+    """:class:`Timings` with the overrides of :data:`TIMINGS_ENV` (None or empty: the
+    defaults); raises :class:`ConfigurationError` naming the variable."""
+    if not text:
+        return Timings()
+    names = ", ".join(f.name for f in dataclasses.fields(Timings))
+    try:
+        overrides = json.loads(text)
+    except ValueError as err:
+        _fail(TIMINGS_ENV, f"expected a JSON object of {names}; {err}")
+    if not isinstance(overrides, dict):
+        _fail(TIMINGS_ENV, f"expected a JSON object of {names}")
+    unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(Timings)})
+    if unknown:
+        _fail(TIMINGS_ENV, f"unknown field {', '.join(unknown)}; the fields are {names}")
+    values: dict[str, float] = {}
+    for name, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            _fail(TIMINGS_ENV, f"{name} must be a number of seconds, 0 or more; got {value!r}")
+        values[name] = float(value)
+    return dataclasses.replace(Timings(), **values)
+
+
+@dataclass(frozen=True)
 class Settings:
     """How to reach AWS. Empty fields mean "use boto3's own chain" (``AWS_PROFILE``,
     ``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``, ``~/.aws/config``…). Hashable, so it can key
@@ -51,6 +110,8 @@ class Settings:
     max_retries: int | None = None
     #: Skip TLS certificate verification (``aws:insecure``).
     insecure: bool = False
+    #: Time bounds of waits and retries (``SG_SNAPSHOT_PROVIDER_TIMINGS``).
+    timings: Timings = field(default_factory=Timings)
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint URL configured for ``service``, if any."""
@@ -71,8 +132,11 @@ class Settings:
         raise TypeError("Settings hold credentials and are never pickled")
 
 
-def settings_from_config(get: Callable[[str], Any]) -> Settings:
-    """Build :class:`Settings` from a config getter such as ``pulumi.dynamic.Config.get``.
+def settings_from_config(
+    get: Callable[[str], Any], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build :class:`Settings` from a config getter such as ``pulumi.dynamic.Config.get`` and
+    the process environment (``environ``: only :data:`TIMINGS_ENV` is read from it).
 
     Structured values arrive as JSON text and booleans as strings (that is how the engine
     hands config to a dynamic provider); already-parsed values are accepted too. A bad value
@@ -93,12 +157,15 @@ def settings_from_config(get: Callable[[str], Any]) -> Settings:
         default_tags=_default_tags(get(DEFAULT_TAGS_KEY)),
         max_retries=_max_retries(get(MAX_RETRIES_KEY)),
         insecure=_boolean(get(INSECURE_KEY), INSECURE_KEY),
+        timings=timings_from_env((environ or {}).get(TIMINGS_ENV)),
     )
 
 
-def settings_from_mapping(config: Mapping[str, Any]) -> Settings:
+def settings_from_mapping(
+    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> Settings:
     """:func:`settings_from_config` over a plain ``{"aws:region": …}`` mapping."""
-    return settings_from_config(config.get)
+    return settings_from_config(config.get, environ)
 
 
 def _fail(key: str, reason: str) -> NoReturn:

@@ -39,6 +39,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 settings.register_profile("no-deadline", deadline=None)
 settings.load_profile("no-deadline")
 
+#: Time bounds of the plugins the engine and example tests start: short waits, and an EC2
+#: visibility window short enough that a scenario can outwait it (VISIBILITY_WINDOW_SECONDS).
+VISIBILITY_WINDOW_SECONDS = 0.5
+PLUGIN_TIMINGS = {
+    "poll_initial_seconds": 0.05,
+    "poll_interval_seconds": 0.25,
+    "backoff_initial_seconds": 0.05,
+    "backoff_max_seconds": 0.2,
+    "visibility_window_seconds": VISIBILITY_WINDOW_SECONDS,
+}
+
 #: moto's default account: EC2 calls made with the dummy credentials above land in it.
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

@@ -1,6 +1,7 @@
 """Test support: the real dynamic-provider plugin driven over gRPC by a fake engine, and a runner
 for Pulumi programs under mocks whose dynamic resources go through that engine."""
 
+from ..inputs import PROVIDER_KEY
 from .engine import (
     SNAPSHOT_TYPE,
     CheckFailedError,
@@ -14,7 +15,7 @@ from .engine import (
 )
 from .plugin import PluginError, PluginProcess, PluginStartError, plugin_environment, start_plugin
 from .program import ProgramRun, RegisteredResource, run_program
-from .properties import PROVIDER_KEY, UNKNOWN
+from .properties import UNKNOWN
 
 __all__ = [
     "PROVIDER_KEY",

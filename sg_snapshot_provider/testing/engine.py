@@ -29,8 +29,9 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
+from ..inputs import PROVIDER_KEY
 from .plugin import PluginProcess
-from .properties import PROVIDER_KEY, from_struct, public, to_struct
+from .properties import from_struct, public, to_struct
 
 #: The type token of ``StorageGatewaySnapshot`` (a ``pulumi.dynamic.Resource`` subclass).
 SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ..aws import TIMINGS_ENV
 from ..emulator import Emulator
 from ..inputs import CREATE_TOKEN_TAG
 from ..provider import StorageGatewaySnapshotProvider
+from ..settings import TIMINGS_ENV
 from .ec2 import Ec2View
 from .engine import Engine
 from .plugin import PluginError, PluginProcess, plugin_environment
@@ -42,6 +42,8 @@ MATRIX_TIMINGS: Final[Mapping[str, float]] = {
     "connect_timeout_seconds": 5.0,
     "read_timeout_seconds": READ_TIMEOUT_SECONDS,
     "ambiguous_settle_seconds": 0.6,
+    "poll_initial_seconds": 0.05,
+    "visibility_window_seconds": 1.0,
 }
 #: aws:maxRetries for the matrix: 4 attempts, so a fault that hits 3 times is ridden out.
 MAX_RETRIES: Final = 3

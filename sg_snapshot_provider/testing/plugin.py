@@ -6,6 +6,7 @@ it the same way, read the port it prints, and call its ``ResourceProvider`` serv
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -20,6 +21,7 @@ from typing import IO, Any, Self, TypeVar
 import grpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from ..settings import TIMINGS_ENV
 from .properties import to_struct
 
 #: Credentials that only the local emulator accepts; no real account can be reached with them.
@@ -76,6 +78,14 @@ def plugin_environment(
     return env
 
 
+def point_this_process_at(endpoint_url: str | None, extra: Mapping[str, str] | None = None) -> None:
+    """Give this process (and the programs it starts) the plugin's environment: no ``AWS_*``
+    variable of the caller's, dummy credentials, the endpoint, then ``extra``."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update(plugin_environment(endpoint_url, extra))
+
+
 class PluginProcess:
     """Starts ``python -u -m pulumi.dynamic``, connects to it and stops it on exit.
 
@@ -104,7 +114,6 @@ class PluginProcess:
         self._calls: list[str] = []
         self._lock = threading.Lock()
         self.port = 0
-        self.configured = False
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -156,11 +165,6 @@ class PluginProcess:
         tb: TracebackType | None,
     ) -> None:
         self.cleanup()
-
-    @property
-    def running(self) -> bool:
-        """Whether the plugin process is alive."""
-        return self._process is not None and self._process.poll() is None
 
     def _read_port(self) -> int:
         assert self._process is not None
@@ -249,7 +253,6 @@ class PluginProcess:
             sends_old_inputs_to_delete=True,
         )
         response: provider_pb2.ConfigureResponse = self._call("Configure", request)
-        self.configured = True
         return response
 
     def check(self, request: provider_pb2.CheckRequest) -> provider_pb2.CheckResponse:
@@ -301,7 +304,12 @@ def _plugin_error(method: str, error: grpc.RpcError) -> PluginError:
 
 
 def start_plugin(
-    endpoint_url: str | None, *, cwd: str | os.PathLike[str] | None = None
+    endpoint_url: str | None,
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    timings: Mapping[str, float] | None = None,
 ) -> PluginProcess:
-    """A started plugin whose AWS calls go to ``endpoint_url`` with dummy credentials."""
-    return PluginProcess(plugin_environment(endpoint_url), cwd=cwd).start()
+    """A started plugin whose AWS calls go to ``endpoint_url`` with dummy credentials;
+    ``timings`` overrides the provider's time bounds (``SG_SNAPSHOT_PROVIDER_TIMINGS``)."""
+    extra = {TIMINGS_ENV: json.dumps(dict(timings))} if timings else None
+    return PluginProcess(plugin_environment(endpoint_url, extra), cwd=cwd).start()

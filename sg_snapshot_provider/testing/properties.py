@@ -16,8 +16,7 @@ from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-#: The key under which every request carries the serialized provider.
-PROVIDER_KEY = "__provider"
+from ..inputs import PROVIDER_KEY
 
 #: Put this (or any ``pulumi.output.Unknown``) anywhere in a preview's inputs for a value that is
 #: not known yet, e.g. an output of a resource that does not exist yet.
@@ -40,22 +39,6 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     """Deserialize a property bag, keeping unknowns as ``pulumi.output.Unknown``."""
     props = rpc.deserialize_properties(struct, keep_unknowns=True)
     return {key: rpc.unwrap_rpc_secret(value) for key, value in dict(props).items()}
-
-
-def is_unknown(value: Any) -> bool:
-    """Whether ``value`` is an unknown (the marker or the raw wire sentinel)."""
-    return isinstance(value, Unknown) or value == rpc.UNKNOWN
-
-
-def contains_unknown(value: Any) -> bool:
-    """Whether ``value`` is, or holds at any depth, an unknown."""
-    if is_unknown(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_unknown(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_unknown(item) for item in value)
-    return False
 
 
 def public(props: Mapping[str, Any]) -> dict[str, Any]:

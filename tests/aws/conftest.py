@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,19 +14,24 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider, aws
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.settings import TIMINGS_ENV, Timings
 from tests.conftest import REGION
 
 #: Bounds small enough that every retry test takes well under a second.
-FAST = aws.Timings(
+FAST = Timings(
     transient_retry_seconds=0.4,
     in_use_retry_seconds=0.4,
     backoff_initial_seconds=0.05,
     backoff_max_seconds=0.1,
     poll_interval_seconds=0.1,
     progress_every_seconds=0.3,
+    poll_initial_seconds=0.05,
+    visibility_window_seconds=0.5,
     connect_timeout_seconds=5.0,
     read_timeout_seconds=10.0,
 )
+#: What the aws module's functions get from a provider configured with FAST timings.
+POLICY = aws.RetryPolicy(timings=FAST)
 DEFAULT_TAGS = {"owner": "ops", "team": "platform"}
 #: Deliberately not the volume's region: the snapshot must follow the volume ARN.
 CONFIG_REGION = "eu-west-1"
@@ -33,7 +39,9 @@ CONFIG_REGION = "eu-west-1"
 
 @pytest.fixture(autouse=True)
 def fast_timings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aws, "DEFAULT_TIMINGS", FAST)
+    """Providers configured in these tests read FAST from the environment, as the plugin
+    does."""
+    monkeypatch.setenv(TIMINGS_ENV, json.dumps(dataclasses.asdict(FAST)))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,13 +11,14 @@ from sg_snapshot_provider import SnapshotFailedError, SnapshotNotFoundError, aws
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import TagChanges
 from sg_snapshot_provider.settings import Settings
+from tests.aws.conftest import POLICY
 from tests.aws.helpers import ec2_tags, operations
 from tests.conftest import REGION, VOLUME_ARN
 
 
 def _snapshot(emulator: Emulator, tags: dict[str, str] | None = None) -> str:
     client = aws.storagegateway_client(REGION, Settings())
-    snapshot_id = aws.create_snapshot(client, VOLUME_ARN, "test", tags or {}).snapshot_id
+    snapshot_id = aws.create_snapshot(client, VOLUME_ARN, "test", tags or {}, POLICY).snapshot_id
     emulator.clear_calls()
     return snapshot_id
 
@@ -49,7 +50,7 @@ def test_configured_endpoint_wins(emulator: Emulator) -> None:
 
 def test_find_snapshot_by_id_lower_cases_the_id(emulator: Emulator) -> None:
     snapshot_id = _snapshot(emulator)
-    info = aws.find_snapshot_by_id(aws.ec2_client(REGION, Settings()), snapshot_id.upper())
+    info = aws.find_snapshot_by_id(aws.ec2_client(REGION, Settings()), snapshot_id.upper(), POLICY)
     assert info.snapshot_id == snapshot_id
     assert info.state == "completed"
     assert info.description == "test"
@@ -57,21 +58,25 @@ def test_find_snapshot_by_id_lower_cases_the_id(emulator: Emulator) -> None:
 
 def test_find_snapshot_by_id_not_found_is_typed(emulator: Emulator) -> None:
     with pytest.raises(SnapshotNotFoundError) as caught:
-        aws.find_snapshot_by_id(aws.ec2_client(REGION, Settings()), "snap-0123456789abcdef0")
+        aws.find_snapshot_by_id(
+            aws.ec2_client(REGION, Settings()), "snap-0123456789abcdef0", POLICY
+        )
     assert caught.value.snapshot_id == "snap-0123456789abcdef0"
     assert caught.value.region == REGION
 
 
 def test_update_snapshot_tags_without_changes_makes_no_call(emulator: Emulator) -> None:
     snapshot_id = _snapshot(emulator)
-    aws.update_snapshot_tags(aws.ec2_client(REGION, Settings()), snapshot_id, TagChanges())
+    aws.update_snapshot_tags(aws.ec2_client(REGION, Settings()), snapshot_id, TagChanges(), POLICY)
     assert emulator.calls() == []
 
 
 def test_update_snapshot_tags_deletes_only_listed_keys(emulator: Emulator, ec2: EC2Client) -> None:
     snapshot_id = _snapshot(emulator, {"a": "1", "b": "2", "c": "3"})
     changes = TagChanges(to_delete=("a",), to_set={"b": "20"})
-    aws.update_snapshot_tags(aws.ec2_client(REGION, Settings()), snapshot_id.upper(), changes)
+    aws.update_snapshot_tags(
+        aws.ec2_client(REGION, Settings()), snapshot_id.upper(), changes, POLICY
+    )
     assert operations(emulator) == ["DeleteTags", "CreateTags"]
     assert ec2_tags(ec2, snapshot_id) == {"b": "20", "c": "3"}
 
@@ -89,7 +94,7 @@ def test_wait_keeps_going_through_recoverable_states(emulator: Emulator) -> None
             emulator.set_snapshot_state(snapshot_id, "completed", progress="100%")
 
     info = aws.wait_for_snapshot_completed(
-        aws.ec2_client(REGION, Settings()), snapshot_id, 30, report
+        aws.ec2_client(REGION, Settings()), snapshot_id, 30, POLICY, report=report
     )
     assert info.state == "completed"
     assert any("recovering (40%)" in m for m in messages)
@@ -100,5 +105,5 @@ def test_wait_for_a_vanished_snapshot_fails(emulator: Emulator, ec2: EC2Client) 
     emulator.set_pending_seconds(60)
     snapshot_id = _snapshot(emulator)
     ec2.delete_snapshot(SnapshotId=snapshot_id)
-    with pytest.raises(SnapshotFailedError, match="disappeared"):
-        aws.wait_for_snapshot_completed(aws.ec2_client(REGION, Settings()), snapshot_id, 5)
+    with pytest.raises(SnapshotFailedError, match="EC2 does not show it"):
+        aws.wait_for_snapshot_completed(aws.ec2_client(REGION, Settings()), snapshot_id, 5, POLICY)

@@ -198,7 +198,23 @@ def test_read__no_drift_then_no_diff(
     )
 
 
+def _made_long_ago(olds: dict[str, Any]) -> dict[str, Any]:
+    """The outputs as they are once the snapshot is older than EC2's visibility window."""
+    return {**olds, "created_at": "2026-01-01T00:00:00+00:00"}
+
+
 def test_read__disappears(
+    provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
+) -> None:
+    snapshot_id, olds = _create(provider)
+    ec2.delete_snapshot(SnapshotId=snapshot_id)
+    emulator.clear_calls()
+    result = provider.read(snapshot_id, _made_long_ago(olds))
+    assert (result.id, result.outs) == (None, {})
+    assert operations(emulator) == ["DescribeSnapshots"]
+
+
+def test_read__disappears_within_the_visibility_window_is_believed_only_after_it(
     provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
 ) -> None:
     snapshot_id, olds = _create(provider)
@@ -206,6 +222,18 @@ def test_read__disappears(
     emulator.clear_calls()
     result = provider.read(snapshot_id, olds)
     assert (result.id, result.outs) == (None, {})
+    assert set(operations(emulator)) == {"DescribeSnapshots"}
+    assert len(operations(emulator)) >= 2  # NotFound was retried before it was believed
+
+
+def test_read__state_from_before_created_at_believes_not_found_at_once(
+    provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
+) -> None:
+    snapshot_id, olds = _create(provider)
+    ec2.delete_snapshot(SnapshotId=snapshot_id)
+    emulator.clear_calls()
+    old_state = {k: v for k, v in olds.items() if k != "created_at"}
+    assert provider.read(snapshot_id, old_state).id is None
     assert operations(emulator) == ["DescribeSnapshots"]
 
 
@@ -253,7 +281,7 @@ def test_delete__already_gone_is_success(
     snapshot_id, olds = _create(provider)
     ec2.delete_snapshot(SnapshotId=snapshot_id)
     emulator.clear_calls()
-    provider.delete(snapshot_id, olds)
+    provider.delete(snapshot_id, _made_long_ago(olds))
     assert operations(emulator) == ["DeleteSnapshot"]
 
 

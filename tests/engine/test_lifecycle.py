@@ -9,6 +9,7 @@ with the expected tags.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
 from sg_snapshot_provider.testing.ec2 import Ec2View
-from tests.conftest import VOLUME_ARN
+from tests.conftest import VISIBILITY_WINDOW_SECONDS, VOLUME_ARN
 
 NAME = "nightly-root"
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}
@@ -62,6 +63,9 @@ def destroy(*aws: str) -> Step:
 
 DESTROY_AGAIN = Step("destroy_again", expect=StepKind.DELETE, aws=(DELETE_SNAPSHOT,))
 DELETE_OUT_OF_BAND = Step("delete_out_of_band")
+#: Time passes until EC2 shows every snapshot (the plugin's visibility window ends): from then
+#: on "not found" is believed at once.
+OUTWAIT_VISIBILITY_WINDOW = Step("outwait_visibility_window")
 
 
 def tag_out_of_band(**tags: str) -> Step:
@@ -118,12 +122,14 @@ SCENARIOS: dict[str, list[Step]] = {
     ],
     "disappears": [
         CREATE,
+        OUTWAIT_VISIBILITY_WINDOW,
         DELETE_OUT_OF_BAND,
         refresh(StepKind.DROP, DESCRIBE),
         up(StepKind.CREATE, CREATE_SNAPSHOT),
     ],
     "destroy_twice": [
         CREATE,
+        OUTWAIT_VISIBILITY_WINDOW,
         destroy(DELETE_SNAPSHOT),
         DESTROY_AGAIN,
     ],
@@ -165,6 +171,7 @@ class ScenarioRunner:
                 self._current_id(), step.inputs or {}
             ),
             "delete_out_of_band": lambda _: ec2.delete_out_of_band(self._current_id()),
+            "outwait_visibility_window": lambda _: time.sleep(VISIBILITY_WINDOW_SECONDS + 0.2),
         }
 
     def play(self, number: int, step: Step) -> None:

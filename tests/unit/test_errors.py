@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from sg_snapshot_provider import aws
@@ -34,7 +33,6 @@ def plain_error(code: str, status: int = 400, message: str = "nope") -> ClientEr
 def test_gateway_error_code_comes_from_error_errorcode() -> None:
     err = gateway_error("VolumeNotFound")
     assert aws.error_code(err) == "VolumeNotFound"
-    assert aws.is_volume_not_found(err)
     assert not aws.is_gateway_transient(err)
 
 
@@ -96,7 +94,7 @@ def test_messages_end_with_one_full_stop() -> None:
 
 def test_create_error_keeps_its_context() -> None:
     cause = SnapshotTimeoutError("snap-1", "still pending at 3% after 60 s", "pending", "3%")
-    error = SnapshotCreateError("snap-1", VOLUME, cause, None)
+    error = SnapshotCreateError("snap-1", VOLUME, cause, deleted=True)
     assert error.cause is cause
     assert cause.last_state == "pending"
     assert str(error) == (
@@ -106,15 +104,17 @@ def test_create_error_keeps_its_context() -> None:
     )
 
 
-def test_timings_from_env() -> None:
-    assert aws.timings_from_env(None) == aws.Timings()
-    timings = aws.timings_from_env('{"transient_retry_seconds": 1, "poll_interval_seconds": 0.1}')
-    assert timings.transient_retry_seconds == 1.0
-    assert timings.poll_interval_seconds == 0.1
-    assert timings.in_use_retry_seconds == aws.Timings().in_use_retry_seconds
-
-
-@pytest.mark.parametrize("text", ["[1]", '{"nope": 1}', '{"poll_interval_seconds": "x"}', "{"])
-def test_bad_timings_env_names_the_variable(text: str) -> None:
-    with pytest.raises(ValueError, match=aws.TIMINGS_ENV):
-        aws.timings_from_env(text)
+def test_create_error_never_claims_a_clean_up_ec2_did_not_confirm() -> None:
+    cause = SnapshotTimeoutError("snap-1", "still pending", "pending", "3%")
+    error = SnapshotCreateError(
+        "snap-1", VOLUME, cause, deleted=False, token="tok-1", token_tag="sg:token"
+    )
+    assert "nothing was left behind" not in str(error)
+    assert "may remain" in str(error)
+    assert "Name=tag:sg:token,Values=tok-1" in str(error)
+    failed = SnapshotCreateError(
+        "snap-1", VOLUME, cause, deleted=False, cleanup_error=RuntimeError("denied"), token="tok-1"
+    )
+    assert "may remain" in str(failed)
+    assert "tok-1" in str(failed)
+    assert "denied" in str(failed)

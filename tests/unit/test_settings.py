@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from sg_snapshot_provider.errors import ConfigurationError
-from sg_snapshot_provider.settings import Settings, settings_from_mapping
+from sg_snapshot_provider.settings import (
+    TIMINGS_ENV,
+    Settings,
+    Timings,
+    settings_from_mapping,
+    timings_from_env,
+)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -131,3 +137,38 @@ def test_repr_has_no_credential() -> None:
 def test_settings_refuse_to_be_pickled() -> None:
     with pytest.raises(TypeError, match="never pickled"):
         pickle.dumps(Settings(access_key="a", secret_key=SECRET))
+
+
+def test_timings_from_env() -> None:
+    assert timings_from_env(None) == Timings()
+    timings = timings_from_env('{"transient_retry_seconds": 1, "poll_interval_seconds": 0.1}')
+    assert timings.transient_retry_seconds == 1.0
+    assert timings.poll_interval_seconds == 0.1
+    assert timings.in_use_retry_seconds == Timings().in_use_retry_seconds
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[1]", '{"nope": 1}', '{"poll_interval_seconds": "x"}', "{", '{"poll_interval_seconds": -1}'],
+)
+def test_bad_timings_name_the_variable_at_configure_time(text: str) -> None:
+    with pytest.raises(ConfigurationError, match=TIMINGS_ENV):
+        settings_from_mapping({}, {TIMINGS_ENV: text})
+
+
+def test_timings_are_read_with_the_settings() -> None:
+    settings = settings_from_mapping({}, {TIMINGS_ENV: '{"visibility_window_seconds": 3}'})
+    assert settings.timings.visibility_window_seconds == 3.0
+    assert settings_from_mapping({}).timings == Timings()
+
+
+def test_importing_the_package_ignores_a_bad_timings_variable() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, TIMINGS_ENV: "not json"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sg_snapshot_provider"], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr.decode()

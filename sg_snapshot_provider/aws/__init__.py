@@ -1,0 +1,56 @@
+"""The AWS layer: clients, error reading, the retry loop, and the snapshot's Storage Gateway and
+EC2 calls. Knows nothing of Pulumi."""
+
+from .clients import clear_client_cache, ec2_client, storagegateway_client
+from .ec2 import (
+    SnapshotInfo,
+    SnapshotPoller,
+    delete_snapshot,
+    find_snapshot_by_id,
+    update_snapshot_tags,
+    visibility_seconds_left,
+    wait_for_snapshot_completed,
+)
+from .errors import (
+    FailureKind,
+    classify,
+    error_code,
+    error_message,
+    is_access_denied,
+    is_gateway_transient,
+    is_snapshot_in_use,
+    is_snapshot_not_found,
+    is_throttling,
+    translate,
+)
+from .retry import RetryPolicy, Transient, call_with_retries
+from .storagegateway import CreatedSnapshot, create_snapshot, new_create_token
+
+__all__ = [
+    "CreatedSnapshot",
+    "FailureKind",
+    "RetryPolicy",
+    "SnapshotInfo",
+    "SnapshotPoller",
+    "Transient",
+    "call_with_retries",
+    "classify",
+    "clear_client_cache",
+    "create_snapshot",
+    "delete_snapshot",
+    "ec2_client",
+    "error_code",
+    "error_message",
+    "find_snapshot_by_id",
+    "is_access_denied",
+    "is_gateway_transient",
+    "is_snapshot_in_use",
+    "is_snapshot_not_found",
+    "is_throttling",
+    "new_create_token",
+    "storagegateway_client",
+    "translate",
+    "update_snapshot_tags",
+    "visibility_seconds_left",
+    "wait_for_snapshot_completed",
+]

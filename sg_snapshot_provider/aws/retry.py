@@ -1,0 +1,142 @@
+"""The one retry loop every AWS call goes through (botocore's own retries are off: see clients).
+
+Each failure is sorted (errors.classify): throttling and connections never made are retried up
+to ``aws:maxRetries``; states that pass (a gateway reconnecting, a snapshot EC2 does not show
+yet) are retried within their own time budget (:class:`Transient`); a lost answer is retried
+only when the call is idempotent, otherwise the caller looks for what it made first.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..settings import DEFAULT_MAX_RETRIES, Settings, Timings
+from .errors import FailureKind, classify, error_code
+
+T = TypeVar("T")
+
+DEFAULT_MAX_ATTEMPTS: Final = DEFAULT_MAX_RETRIES + 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: requests per call (``aws:maxRetries`` + 1) and the time bounds."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    timings: Timings = field(default_factory=Timings)
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetryPolicy:
+        return cls(settings.max_attempts, settings.timings)
+
+
+@dataclass(frozen=True)
+class Transient:
+    """A failure that passes with time: retried while ``matches`` and for at most ``seconds``
+    from the first attempt. ``what`` says in words what is being waited for (progress lines)."""
+
+    matches: Callable[[ClientError], bool]
+    seconds: float
+    what: str = ""
+    #: No longer retried once an attempt may have been carried out (its answer was lost): then
+    #: the failure is more likely that attempt's own effect (a delete that found nothing to
+    #: delete) than the passing state.
+    until_ambiguous: bool = False
+
+
+def to_stderr(message: str) -> None:
+    """The plugin's stderr reaches the Pulumi console as diagnostics."""
+    print(message, file=sys.stderr, flush=True)
+
+
+class Backoff:
+    """Exponential backoff with jitter, so that many resources throttled together do not retry
+    in lockstep."""
+
+    def __init__(self, timings: Timings) -> None:
+        self._next = timings.backoff_initial_seconds
+        self._max = timings.backoff_max_seconds
+
+    def next_delay(self) -> float:
+        delay = self._next
+        self._next = min(self._next * 2, self._max)
+        return delay / 2 + random.uniform(0, delay / 2)
+
+
+def call_with_retries(
+    call: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    transient: Sequence[Transient] = (),
+    on_ambiguous: Callable[[], T | None] | None = None,
+    report: Callable[[str], None] = to_stderr,
+) -> T:
+    """Call, retrying with backoff; then the last error propagates.
+
+    Rejected and ambiguous failures are retried until ``policy.max_attempts`` requests were
+    sent; a failure that matches a :class:`Transient` until its time budget is spent (each
+    such retry is reported, so that minutes of waiting are visible). With ``on_ambiguous`` (a
+    non-idempotent call) an ambiguous failure is never retried blindly: after letting a request
+    still in flight land, ``on_ambiguous`` looks for what it made, and its answer (when not
+    None) is the result. Without it, the call must be idempotent.
+    """
+    timings = policy.timings
+    started = time.monotonic()
+    backoff = Backoff(timings)
+    attempts = 0
+    reported_at: float | None = None
+    maybe_done = False
+    while True:
+        attempts += 1
+        try:
+            return call()
+        except (ClientError, BotoCoreError) as err:
+            delay = backoff.next_delay()
+            passing = _matching(transient, err, maybe_done)
+            if passing is not None and isinstance(err, ClientError):
+                now = time.monotonic()
+                waited = now - started
+                if waited + delay > passing.seconds:
+                    raise
+                # The first retry says so, later ones now and then: minutes of silence would
+                # look like a hang, a line per backoff like a flood.
+                if reported_at is None or now - reported_at >= timings.progress_every_seconds:
+                    report(
+                        f"{passing.what or error_code(err)}: retrying for up to "
+                        f"{passing.seconds - waited:.0f} s more ({waited:.0f} s so far)"
+                    )
+                    reported_at = now
+            else:
+                kind = classify(err)
+                if kind is FailureKind.PERMANENT:
+                    raise
+                maybe_done = maybe_done or kind is FailureKind.AMBIGUOUS
+                if kind is FailureKind.AMBIGUOUS and on_ambiguous is not None:
+                    time.sleep(max(delay, timings.ambiguous_settle_seconds))
+                    found = on_ambiguous()
+                    if found is not None:
+                        return found
+                    if attempts >= policy.max_attempts:
+                        raise
+                    continue  # nothing was made: a new attempt is safe, and we already waited
+                if attempts >= policy.max_attempts:
+                    raise
+        time.sleep(delay)
+
+
+def _matching(
+    transient: Sequence[Transient], err: ClientError | BotoCoreError, maybe_done: bool
+) -> Transient | None:
+    if not isinstance(err, ClientError):
+        return None
+    for state in transient:
+        if state.matches(err) and not (maybe_done and state.until_ambiguous):
+            return state
+    return None
