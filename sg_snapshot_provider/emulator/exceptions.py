@@ -1,8 +1,18 @@
-"""Storage Gateway errors, one small class per AWS error code.
+"""The emulator's errors, one small class per AWS error code, shaped as AWS puts them on the wire.
 
-Each class knows how AWS puts it on the wire (JSON 1.1): the ``__type``, the HTTP status and, for
-``InvalidGatewayRequestException``, the ``error.errorCode`` that tells the many gateway errors
-apart. The model raises them; the protocol layer only turns them into bytes.
+Storage Gateway (JSON 1.1): ``{"__type": …, "message": …}`` and, for
+``InvalidGatewayRequestException``, ``error.errorCode`` from the ``ErrorCode`` enum of botocore's
+``storagegateway`` model (``StorageGatewayError`` shape). Besides the operation's modelled errors,
+AWS's JSON protocol answers two common errors before any operation runs, listed on the API
+reference's "Common Errors" page and in the Storage Gateway user guide's exception table:
+``ValidationException`` (a member breaks a constraint of the model) and ``SerializationException``
+(a member has the wrong JSON type); an unknown ``X-Amz-Target`` is ``UnknownOperationException``.
+
+EC2 (query protocol, XML): ``<Response><Errors><Error><Code/><Message/>…``, codes and messages as
+EC2 words them (the EC2 API reference's "Error codes" page and observed answers, cited where each
+class is defined).
+
+The models raise these; the protocol layers only turn them into bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +56,9 @@ class InvalidGatewayRequestException(StorageGatewayError):  # noqa: N818 (AWS's 
 
 
 class InvalidParameters(InvalidGatewayRequestException):
+    """A rule of the service beyond the model's constraints (``aws:`` tag keys, 50 tags, a
+    marker this service never issued…)."""
+
     error_code = "InvalidParameters"
 
 
@@ -62,7 +75,18 @@ class GatewayNotConnected(InvalidGatewayRequestException):
 
 
 class NotSupported(InvalidGatewayRequestException):
+    """An operation the gateway (or volume) type does not support. AWS's words, seen on the
+    wire (terraform-provider-aws issue #25917): "The specified operation is not supported"."""
+
     error_code = "NotSupported"
+
+
+class VolumeNotReady(InvalidGatewayRequestException):
+    error_code = "VolumeNotReady"
+
+
+class SnapshotScheduleNotFound(InvalidGatewayRequestException):
+    error_code = "SnapshotScheduleNotFound"
 
 
 class OperationNotEmulated(InvalidGatewayRequestException):
@@ -79,9 +103,31 @@ class OperationNotEmulated(InvalidGatewayRequestException):
 
 
 class SerializationException(StorageGatewayError):  # noqa: N818 (AWS's name)
-    """The request body is not a JSON object."""
+    """The body is not a JSON object, or a member has the wrong JSON type."""
 
     type_name = "SerializationException"
+
+
+class ValidationException(StorageGatewayError):  # noqa: N818 (AWS's name)
+    """One or more members break a constraint of the model (length, range, pattern, enum,
+    required). The message lists each as AWS does: ``1 validation error detected: Value 'x' at
+    'gatewayARN' failed to satisfy constraint: …`` (AWS SDK for JavaScript's integration test
+    ``features/storagegateway/storagegateway.feature`` expects exactly this for ListVolumes)."""
+
+    type_name = "ValidationException"
+
+    def __init__(self, violations: list[str]) -> None:
+        count = len(violations)
+        noun = "error" if count == 1 else "errors"
+        super().__init__(f"{count} validation {noun} detected: {'; '.join(violations)}")
+        self.violations = violations
+
+
+class UnknownOperationException(StorageGatewayError):  # noqa: N818 (AWS's name)
+    type_name = "UnknownOperationException"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"An unknown operation was specified: {operation}")
 
 
 class InternalServerError(StorageGatewayError):
@@ -123,6 +169,73 @@ class InjectedError(StorageGatewayError):
                 "error": {"errorCode": self.code, "errorDetails": {}},
             }
         return {"__type": self.code, "message": self.message}
+
+
+# --- EC2 ------------------------------------------------------------------------------------
+
+
+class Ec2Error(Exception):
+    """An EC2 error: ``code`` and ``message`` as EC2 words them, HTTP 400 unless said."""
+
+    code: ClassVar[str] = "InvalidParameterValue"
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidParameterValue(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "InvalidParameterValue"
+
+
+class InvalidParameterCombination(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "InvalidParameterCombination"
+
+
+class FilterLimitExceeded(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "FilterLimitExceeded"
+
+
+class MissingParameter(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "MissingParameter"
+
+    def __init__(self, parameter: str) -> None:
+        super().__init__(f"The request must contain the parameter {parameter}")
+
+
+class InvalidAction(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "InvalidAction"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"The action {action} is not valid for this web service.")
+
+
+class InvalidSnapshotIdMalformed(Ec2Error):  # noqa: N818 (EC2's name)
+    """``Invalid id: "snap-xyz" (expecting "snap-...")``: EC2's wording for every malformed ID
+    (the same sentence moto reproduces for AMI IDs)."""
+
+    code = "InvalidSnapshotID.Malformed"
+
+    def __init__(self, snapshot_id: str) -> None:
+        super().__init__(f'Invalid id: "{snapshot_id}" (expecting "snap-...")')
+        self.snapshot_id = snapshot_id
+
+
+class InvalidSnapshotNotFound(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "InvalidSnapshot.NotFound"
+
+    def __init__(self, snapshot_id: str) -> None:
+        super().__init__(f"The snapshot '{snapshot_id}' does not exist.")
+        self.snapshot_id = snapshot_id
+
+
+class InvalidSnapshotInUse(Ec2Error):  # noqa: N818 (EC2's name)
+    code = "InvalidSnapshot.InUse"
+
+    def __init__(self, snapshot_id: str, image_id: str) -> None:
+        super().__init__(f"The snapshot {snapshot_id} is currently in use by {image_id}")
+        self.snapshot_id = snapshot_id
 
 
 class ControlError(Exception):

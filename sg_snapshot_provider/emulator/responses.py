@@ -1,7 +1,18 @@
-"""The Storage Gateway JSON 1.1 protocol: parse a request, call the model, shape the answer.
+"""The Storage Gateway JSON 1.1 protocol: parse a request, validate it, call the model, shape the
+answer.
 
-No rule is decided here: every check lives in ``models`` and fails with an ``exceptions`` class,
-which ``error_answer`` turns into AWS's error shape.
+Real behaviour reproduced, and from where: the target ``StorageGateway_20130630.<Operation>``
+and the error shapes of botocore's ``storagegateway`` model; an operation the model does not
+define is ``UnknownOperationException`` (the user guide's exception table); a body that is not a
+JSON object is ``SerializationException``; every request is checked against its input shape by
+``validation`` before its handler runs, as AWS's front end does. A request is served by the
+backend of the account and region it is signed for (SigV4 credential scope; the account by
+moto's rule), never by the backend an ARN in it names: Storage Gateway is regional and per
+account.
+
+No service rule is decided here: every check lives in ``validation`` or ``models`` and fails
+with an ``exceptions`` class, which ``error_answer`` turns into AWS's error shape.
+``OPERATIONS`` is the table of emulated operations; the conformance tests walk it.
 """
 
 from __future__ import annotations
@@ -10,12 +21,13 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from .exceptions import (
     OperationNotEmulated,
     SerializationException,
     StorageGatewayError,
+    UnknownOperationException,
 )
 from .models import (
     Gateway,
@@ -23,8 +35,8 @@ from .models import (
     StorageGatewayBackend,
     StorageGatewayModel,
     paginate,
-    validate_limit,
 )
+from .validation import service_model, validate_input
 
 TARGET_PREFIX = "StorageGateway_20130630."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -105,40 +117,35 @@ def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
+def _with_marker(answer: dict[str, Any], marker: str | None) -> dict[str, Any]:
+    if marker is not None:
+        answer["Marker"] = marker
+    return answer
+
+
 class StorageGatewayResponse:
-    """Answers one Storage Gateway request against the model."""
+    """Answers one Storage Gateway request against the caller's own backend."""
 
     def __init__(self, model: StorageGatewayModel, account_id: str, region: str) -> None:
-        self.model = model
-        self.account_id = account_id
-        self.region = region
+        self.backend: StorageGatewayBackend = model.backend(account_id, region)
         self.params: dict[str, Any] = {}
 
     def dispatch(self, operation: str, body: bytes) -> Answer:
-        handler = self._handlers().get(operation)
         try:
-            if handler is None:
-                raise OperationNotEmulated(operation)
-            self.params = self._parse(body)
-            return json_answer(200, handler())
+            return json_answer(200, self._run(operation, body))
         except StorageGatewayError as error:
             return error_answer(error)
 
-    def _handlers(self) -> dict[str, Callable[[], dict[str, Any]]]:
-        return {
-            "CreateSnapshot": self.create_snapshot,
-            "CreateSnapshotFromVolumeRecoveryPoint": self.create_snapshot_from_recovery_point,
-            "ListVolumeRecoveryPoints": self.list_volume_recovery_points,
-            "ListGateways": self.list_gateways,
-            "ListVolumes": self.list_volumes,
-            "DescribeCachediSCSIVolumes": self.describe_cached_iscsi_volumes,
-            "DescribeStorediSCSIVolumes": self.describe_stored_iscsi_volumes,
-            "DescribeSnapshotSchedule": self.describe_snapshot_schedule,
-            "UpdateSnapshotSchedule": self.update_snapshot_schedule,
-            "ListTagsForResource": self.list_tags_for_resource,
-            "AddTagsToResource": self.add_tags_to_resource,
-            "RemoveTagsFromResource": self.remove_tags_from_resource,
-        }
+    def _run(self, operation: str, body: bytes) -> dict[str, Any]:
+        model = service_model("storagegateway")
+        if operation not in model.operation_names:
+            raise UnknownOperationException(operation)
+        self.params = self._parse(body)
+        validate_input(model.operation_model(operation), self.params)
+        handler = OPERATIONS.get(operation)
+        if handler is None:
+            raise OperationNotEmulated(operation)
+        return handler(self)
 
     @staticmethod
     def _parse(body: bytes) -> dict[str, Any]:
@@ -150,28 +157,20 @@ class StorageGatewayResponse:
             raise SerializationException("The request body must be a JSON object")
         return params
 
-    def _backend(self, arn_parameter: str | None = None) -> StorageGatewayBackend:
-        """The backend of the ARN in ``arn_parameter``, else the caller's own."""
-        if arn_parameter is not None:
-            backend = self.model.backend_for_arn(self.params.get(arn_parameter))
-            if backend is not None:
-                return backend
-        return self.model.backend(self.account_id, self.region)
-
-    # operations
+    # operations (their input is valid for the model by now)
 
     def create_snapshot(self) -> dict[str, Any]:
-        snapshot = self._backend("VolumeARN").create_snapshot(
-            self.params.get("VolumeARN"),
-            self.params.get("SnapshotDescription"),
+        snapshot = self.backend.create_snapshot(
+            self.params["VolumeARN"],
+            self.params["SnapshotDescription"],
             self.params.get("Tags"),
         )
         return {"VolumeARN": self.params["VolumeARN"], "SnapshotId": snapshot.id}
 
     def create_snapshot_from_recovery_point(self) -> dict[str, Any]:
-        snapshot, volume = self._backend("VolumeARN").create_snapshot_from_volume_recovery_point(
-            self.params.get("VolumeARN"),
-            self.params.get("SnapshotDescription"),
+        snapshot, volume = self.backend.create_snapshot_from_volume_recovery_point(
+            self.params["VolumeARN"],
+            self.params["SnapshotDescription"],
             self.params.get("Tags"),
         )
         return {
@@ -181,8 +180,8 @@ class StorageGatewayResponse:
         }
 
     def list_volume_recovery_points(self) -> dict[str, Any]:
-        gateway_arn = self.params.get("GatewayARN")
-        volumes = self._backend("GatewayARN").list_volume_recovery_points(gateway_arn)
+        gateway_arn = self.params["GatewayARN"]
+        volumes = self.backend.list_volume_recovery_points(gateway_arn)
         return {
             "GatewayARN": gateway_arn,
             "VolumeRecoveryPointInfos": [
@@ -197,36 +196,27 @@ class StorageGatewayResponse:
         }
 
     def list_gateways(self) -> dict[str, Any]:
-        backend = self._backend()
         page, marker = paginate(
-            backend.list_gateways(),
-            self.params.get("Marker"),
-            validate_limit(self.params.get("Limit")),
+            self.backend.list_gateways(), self.params.get("Marker"), self.params.get("Limit")
         )
-        answer: dict[str, Any] = {"Gateways": [_gateway_info(g, backend.region) for g in page]}
-        if marker is not None:
-            answer["Marker"] = marker
-        return answer
+        region = self.backend.region
+        return _with_marker({"Gateways": [_gateway_info(g, region) for g in page]}, marker)
 
     def list_volumes(self) -> dict[str, Any]:
         gateway_arn = self.params.get("GatewayARN")
         page, marker = paginate(
-            self._backend("GatewayARN").list_volumes(gateway_arn),
+            self.backend.list_volumes(gateway_arn),
             self.params.get("Marker"),
-            validate_limit(self.params.get("Limit")),
+            self.params.get("Limit"),
         )
         answer: dict[str, Any] = {"VolumeInfos": [_volume_info(v) for v in page]}
         if gateway_arn is not None:
             answer["GatewayARN"] = gateway_arn
-        if marker is not None:
-            answer["Marker"] = marker
-        return answer
+        return _with_marker(answer, marker)
 
     def _describe_iscsi_volumes(self, kind: str) -> list[dict[str, Any]]:
-        arns = self.params.get("VolumeARNs")
-        first = arns[0] if isinstance(arns, list) and arns else None
-        backend = self.model.backend_for_arn(first) or self._backend()
-        return [_iscsi_volume(v) for v in backend.describe_volumes(arns, kind)]
+        volumes = self.backend.describe_volumes(self.params["VolumeARNs"], kind)
+        return [_iscsi_volume(volume) for volume in volumes]
 
     def describe_cached_iscsi_volumes(self) -> dict[str, Any]:
         return {"CachediSCSIVolumes": self._describe_iscsi_volumes("CACHED")}
@@ -235,48 +225,72 @@ class StorageGatewayResponse:
         return {"StorediSCSIVolumes": self._describe_iscsi_volumes("STORED")}
 
     def describe_snapshot_schedule(self) -> dict[str, Any]:
-        volume = self._backend("VolumeARN").describe_snapshot_schedule(self.params.get("VolumeARN"))
-        schedule = volume.schedule
+        volume, schedule = self.backend.describe_snapshot_schedule(self.params["VolumeARN"])
         answer: dict[str, Any] = {
             "VolumeARN": volume.arn,
             "StartAt": schedule.start_at,
             "RecurrenceInHours": schedule.recurrence_in_hours,
             "Timezone": schedule.timezone,
-            "Tags": _tag_list(schedule.tags),
+            # "A list of up to 50 tags assigned to the snapshot schedule, sorted
+            # alphabetically by key name" (DescribeSnapshotScheduleOutput.Tags).
+            "Tags": _tag_list(dict(sorted(schedule.tags.items()))),
         }
         if schedule.description:
             answer["Description"] = schedule.description
         return answer
 
     def update_snapshot_schedule(self) -> dict[str, Any]:
-        volume = self._backend("VolumeARN").update_snapshot_schedule(
-            self.params.get("VolumeARN"),
-            self.params.get("StartAt"),
-            self.params.get("RecurrenceInHours"),
+        volume = self.backend.update_snapshot_schedule(
+            self.params["VolumeARN"],
+            self.params["StartAt"],
+            self.params["RecurrenceInHours"],
             self.params.get("Description"),
             self.params.get("Tags"),
         )
         return {"VolumeARN": volume.arn}
 
+    def delete_snapshot_schedule(self) -> dict[str, Any]:
+        volume = self.backend.delete_snapshot_schedule(self.params["VolumeARN"])
+        return {"VolumeARN": volume.arn}
+
     def list_tags_for_resource(self) -> dict[str, Any]:
-        resource_arn = self.params.get("ResourceARN")
-        tags = self._backend("ResourceARN").list_tags_for_resource(resource_arn)
+        resource_arn = self.params["ResourceARN"]
+        tags = self.backend.list_tags_for_resource(resource_arn)
+        limit = self.params.get("Limit")
         page, marker = paginate(
-            _tag_list(tags), self.params.get("Marker"), validate_limit(self.params.get("Limit"))
+            _tag_list(tags), self.params.get("Marker"), len(tags) if limit is None else limit
         )
-        answer: dict[str, Any] = {"ResourceARN": resource_arn, "Tags": page}
-        if marker is not None:
-            answer["Marker"] = marker
-        return answer
+        return _with_marker({"ResourceARN": resource_arn, "Tags": page}, marker)
 
     def add_tags_to_resource(self) -> dict[str, Any]:
-        resource_arn = self.params.get("ResourceARN")
-        self._backend("ResourceARN").add_tags_to_resource(resource_arn, self.params.get("Tags"))
+        resource_arn = self.params["ResourceARN"]
+        self.backend.add_tags_to_resource(resource_arn, self.params["Tags"])
         return {"ResourceARN": resource_arn}
 
     def remove_tags_from_resource(self) -> dict[str, Any]:
-        resource_arn = self.params.get("ResourceARN")
-        self._backend("ResourceARN").remove_tags_from_resource(
-            resource_arn, self.params.get("TagKeys")
-        )
+        resource_arn = self.params["ResourceARN"]
+        self.backend.remove_tags_from_resource(resource_arn, self.params["TagKeys"])
         return {"ResourceARN": resource_arn}
+
+
+Handler = Callable[[StorageGatewayResponse], dict[str, Any]]
+
+#: Every emulated operation and its handler; any other operation of the model answers
+#: ``NotImplemented``.
+OPERATIONS: Final[dict[str, Handler]] = {
+    "CreateSnapshot": StorageGatewayResponse.create_snapshot,
+    "CreateSnapshotFromVolumeRecoveryPoint": (
+        StorageGatewayResponse.create_snapshot_from_recovery_point
+    ),
+    "ListVolumeRecoveryPoints": StorageGatewayResponse.list_volume_recovery_points,
+    "ListGateways": StorageGatewayResponse.list_gateways,
+    "ListVolumes": StorageGatewayResponse.list_volumes,
+    "DescribeCachediSCSIVolumes": StorageGatewayResponse.describe_cached_iscsi_volumes,
+    "DescribeStorediSCSIVolumes": StorageGatewayResponse.describe_stored_iscsi_volumes,
+    "DescribeSnapshotSchedule": StorageGatewayResponse.describe_snapshot_schedule,
+    "UpdateSnapshotSchedule": StorageGatewayResponse.update_snapshot_schedule,
+    "DeleteSnapshotSchedule": StorageGatewayResponse.delete_snapshot_schedule,
+    "ListTagsForResource": StorageGatewayResponse.list_tags_for_resource,
+    "AddTagsToResource": StorageGatewayResponse.add_tags_to_resource,
+    "RemoveTagsFromResource": StorageGatewayResponse.remove_tags_from_resource,
+}
