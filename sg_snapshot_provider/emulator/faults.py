@@ -1,4 +1,10 @@
-"""Fault injection and the request log: what the emulator does *around* an AWS request."""
+"""Fault injection and the request log: what the emulator does *around* an AWS request.
+
+An injected error takes the shape AWS gives it (``exceptions.InjectedError`` for Storage
+Gateway's JSON errors: a gateway error code travels inside an ``InvalidGatewayRequestException``
+as botocore's model describes it; ``server.ec2_error_answer`` for EC2's XML ``Errors`` document).
+Which operations may be faulted is checked against botocore's models (``control``).
+"""
 
 from __future__ import annotations
 

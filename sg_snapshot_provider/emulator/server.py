@@ -1,8 +1,19 @@
 """One WSGI app on one port: the control API, Storage Gateway, and moto for everything else.
 
 Routing: ``/_emulator/…`` → the control API; ``X-Amz-Target: StorageGateway_20130630.*`` → our
-model; any other request → moto's own server app (EC2 and the rest). Fault injection and the
-request log wrap both AWS paths alike.
+model; an EC2 request → our EC2 layer (``ec2``), then moto; any other request → moto's own
+server app. Fault injection and the request log wrap every AWS path alike.
+
+Real behaviour reproduced: a request runs in the account and region it is signed for — the
+region of the SigV4 credential scope, the account by moto's own rule (``MOTO_ACCOUNT_ID``, then
+the ``x-moto-account-id`` header, then the IAM access key's account, else moto's default
+account), so that Storage Gateway and moto's EC2 always agree on where a snapshot lives.
+Client mistakes are answered in the service's own error shape, never as a 500; only our bugs
+and moto's are (as ``InternalServerError``/``InternalError``), with the traceback logged.
+
+Importing this module changes nothing in ``os.environ``: moto's
+``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` is set by whoever starts the serving process (``Emulator``
+in the child's environment, the CLI in its own).
 """
 
 from __future__ import annotations
@@ -21,13 +32,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from xml.sax.saxutils import escape
 
-# moto reads this when it builds an EC2 backend; without it every DescribeSnapshots also scans
-# the ~1,300 snapshots behind moto's default AMIs.
-os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
-
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -36,8 +45,10 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import Client
 
+from . import validation
 from .control import PREFIX, EmulatorState, handle_control
-from .exceptions import ControlError, InjectedError, InternalServerError
+from .ec2 import Ec2Request
+from .exceptions import ControlError, Ec2Error, InjectedError, InternalServerError
 from .faults import Call, Fault
 from .responses import TARGET_PREFIX, Answer, StorageGatewayResponse, error_answer
 
@@ -47,8 +58,8 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 _CREDENTIAL_SCOPE = re.compile(
     r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/"
 )
-#: moto's default account: where requests signed with a non-account access key land.
-MOTO_DEFAULT_ACCOUNT_ID = "123456789012"
+#: moto's default account: where requests signed with an access key IAM does not know land.
+MOTO_DEFAULT_ACCOUNT_ID: str = DEFAULT_ACCOUNT_ID
 #: How often the serving thread checks for stop(): the longest stop() waits.
 SHUTDOWN_POLL_SECONDS = 0.1
 
@@ -115,14 +126,11 @@ class AwsRequest:
 
     @property
     def account_id(self) -> str:
-        # moto's own rule, in short: an explicit account wins, a 12-digit access key is an
-        # account ID, anything else is moto's default account.
+        """The account moto serves this request in (``BaseResponse.get_current_account``)."""
         explicit = os.environ.get("MOTO_ACCOUNT_ID") or self.environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         if explicit:
             return explicit
-        if re.fullmatch(r"\d{12}", self.access_key):
-            return self.access_key
-        return MOTO_DEFAULT_ACCOUNT_ID
+        return str(get_account_id_from(self.access_key))
 
 
 def ec2_error_answer(code: str, message: str, status: int) -> Answer:
@@ -149,9 +157,10 @@ class EmulatorApp:
         self.moto = DomainDispatcherApplication(create_backend_app)
 
     def warm_up(self) -> None:
-        """Serve one EC2 DescribeSnapshots to moto now, unlogged: building moto's EC2 app,
-        backend and serializer takes ~0.5 s, which would otherwise land on the first client
-        request and trip clients with short read timeouts."""
+        """Serve one EC2 DescribeSnapshots to moto now, unlogged, and load botocore's models:
+        building moto's EC2 app, backend and serializer takes ~0.5 s, which would otherwise
+        land on the first client request and trip clients with short read timeouts."""
+        validation.warm_up()
         scope = f"{MOTO_DEFAULT_ACCOUNT_ID}/20240101/us-east-1/ec2/aws4_request"
         with self.state.lock:
             Client(self.moto).post(
@@ -221,10 +230,38 @@ class EmulatorApp:
                 )
                 return error_answer(InternalServerError(f"{type(error).__name__}: {error}"))
         try:
+            if request.service == "ec2":
+                return self._ec2(environ, request)
             return self._run_moto(environ)
-        except Exception as error:  # moto's bug: keep the client on the XML error path
-            logger.error("moto %s failed:\n%s", request.operation, traceback.format_exc())
+        except Ec2Error as error:
+            return ec2_error_answer(error.code, error.message, error.status)
+        except Exception as error:  # a bug (ours or moto's): keep the client on the XML path
+            logger.error("EC2 %s failed:\n%s", request.operation, traceback.format_exc())
             return ec2_error_answer("InternalError", f"{type(error).__name__}: {error}", 500)
+
+    def _ec2(self, environ: dict[str, Any], request: AwsRequest) -> Answer:
+        ec2_request = Ec2Request(
+            request.body,
+            environ.get("QUERY_STRING", ""),
+            request.account_id,
+            request.region,
+        )
+
+        def run_moto(params: dict[str, str] | None) -> Answer:
+            if params is not None:
+                body = urlencode(params).encode()
+                environ.update(
+                    {
+                        "wsgi.input": io.BytesIO(body),
+                        "CONTENT_LENGTH": str(len(body)),
+                        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                        "QUERY_STRING": "",
+                        "REQUEST_METHOD": "POST",
+                    }
+                )
+            return self._run_moto(environ)
+
+        return self.state.ec2.answer(ec2_request, run_moto)
 
     def _run_moto(self, environ: dict[str, Any]) -> Answer:
         captured: dict[str, Any] = {}
