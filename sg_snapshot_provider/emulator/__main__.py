@@ -1,15 +1,40 @@
-"""``python -m sg_snapshot_provider.emulator``: serve the emulator until Ctrl-C or SIGTERM."""
+"""``python -m sg_snapshot_provider.emulator``: serve the emulator in this process until Ctrl-C,
+SIGTERM or (with ``--stop-on-stdin-eof``) the end of standard input.
+
+Prints one line, ``Storage Gateway emulator listening on http://HOST:PORT``, once it serves
+(seed volumes included); ``Emulator.start()`` runs this as its child process and reads that line.
+No AWS behaviour is decided here (see ``server``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from .handle import Emulator, EmulatorError
+if TYPE_CHECKING:
+    from .control import EmulatorState
+
+#: The modules of the ``[emulator]`` extra.
+EXTRA_MODULES = frozenset({"moto", "werkzeug", "flask", "flask_cors"})
+INSTALL_HINT = "pip install 'sg-snapshot-provider[emulator]'"
+LISTENING = "Storage Gateway emulator listening on"
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return seconds
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -28,16 +53,70 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--pending-seconds",
-        type=float,
+        type=_seconds,
         default=0.0,
         metavar="N",
         help="new snapshots stay 'pending' this long before 'completed' (default 0)",
     )
+    parser.add_argument(
+        "--visibility-lag-seconds",
+        type=_seconds,
+        default=0.0,
+        metavar="N",
+        help="EC2 does not see a new snapshot by its ID for this long, as EC2's eventual "
+        "consistency can (default 0)",
+    )
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when standard input closes (how a parent process ties us to its life)",
+    )
     return parser.parse_args(argv)
+
+
+def _seed(state: EmulatorState, volume_arns: Sequence[str]) -> str | None:
+    """Seed the volumes; the reason the first one was refused, in a plain sentence, or None."""
+    from .control import handle_control
+    from .exceptions import ControlError
+
+    for volume_arn in volume_arns:
+        try:
+            with state.lock:
+                handle_control(state, "POST", "volumes", {"volume_arn": volume_arn})
+        except ControlError as error:
+            return f"--volume {volume_arn}: {error.message}"
+    return None
+
+
+def _watch_stdin(stopping: threading.Event) -> None:
+    def read_to_end() -> None:
+        while sys.stdin.buffer.read(65536):
+            pass
+        stopping.set()
+
+    threading.Thread(target=read_to_end, name="stdin-watch", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    # moto reads this when it builds an EC2 backend; without it every DescribeSnapshots also
+    # scans the ~1,300 snapshots behind moto's default AMIs. This process serves; its
+    # environment is ours to set (an explicit choice of the caller wins).
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    try:
+        from .control import EmulatorState
+        from .server import EmulatorServer
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in EXTRA_MODULES:
+            raise
+        print(
+            f"emulator: cannot start: {error.name} is not installed; the emulator is an "
+            f"optional extra: {INSTALL_HINT}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+
     stopping = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
@@ -45,26 +124,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    emulator = Emulator(
-        arguments.host,
-        arguments.port,
-        pending_seconds=arguments.pending_seconds,
-        volumes=arguments.volume,
-    )
-    try:
-        emulator.start()
-    except (EmulatorError, OSError) as error:
-        print(f"emulator: cannot start: {error}", file=sys.stderr, flush=True)
-        emulator.stop()
+    state = EmulatorState(arguments.pending_seconds, arguments.visibility_lag_seconds)
+    refused = _seed(state, arguments.volume)
+    if refused is not None:
+        print(f"emulator: cannot start: {refused}", file=sys.stderr, flush=True)
         return 1
-    print(f"Storage Gateway emulator listening on {emulator.url}", flush=True)
+    try:
+        server = EmulatorServer(arguments.host, arguments.port, state)
+    except OSError as error:
+        print(f"emulator: cannot start: {error}", file=sys.stderr, flush=True)
+        return 1
+    server.start()
+    print(f"{LISTENING} {server.url}", flush=True)
+    if arguments.stop_on_stdin_eof:
+        _watch_stdin(stopping)
     try:
         while not stopping.wait(timeout=0.1):
             pass
     finally:
-        emulator.stop()
+        server.stop()
     return 0
 
 
+def run() -> None:
+    """Serve, then leave at once: the emulator's state lives in memory only, and tearing down
+    moto's thousands of modules one by one would take the interpreter ~0.5 s more."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

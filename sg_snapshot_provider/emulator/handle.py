@@ -1,35 +1,142 @@
-"""``Emulator``: start the emulator in-process, or attach to one already running, and drive it.
+"""``Emulator``: start the emulator as a child process, or attach to one already running, and
+drive it.
 
-Every method goes through the HTTP control API (``control``), so an in-process emulator and an
-attached one (the CLI, another process) behave the same.
+``start()`` runs ``python -m sg_snapshot_provider.emulator`` in a child process: each emulator
+has moto's state (which moto keeps in module globals) to itself, two emulators in one process
+share nothing, and importing this package changes nothing in the caller's environment (the
+child's environment carries ``MOTO_EC2_LOAD_DEFAULT_AMIS=false``). The child watches its
+standard input and stops when it closes, so it never outlives its parent. Every method goes
+through the HTTP control API (``control``), so a started emulator and an attached one (the CLI,
+another process) behave the same. No AWS behaviour is decided here (see ``server``,
+``responses``, ``models``, ``ec2``).
 """
 
 from __future__ import annotations
 
+import collections
+import importlib.util
 import json
+import os
+import queue
+import subprocess
+import sys
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, Any
 
 from .faults import Call
 
-if TYPE_CHECKING:
-    from .server import EmulatorServer
-
 CONTROL_TIMEOUT_SECONDS = 30.0
+#: How long start() waits for the child's "listening on" line (a cold start takes ~1-2 s).
+START_TIMEOUT_SECONDS = 60.0
+#: How long stop() waits for the child to exit before it kills it.
+STOP_TIMEOUT_SECONDS = 10.0
+#: The modules of the ``[emulator]`` extra, and how to install them.
+EXTRA_MODULES = ("moto", "werkzeug")
+INSTALL_HINT = "pip install 'sg-snapshot-provider[emulator]'"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_STDERR_LINES_KEPT = 50
 
 
 class EmulatorError(RuntimeError):
-    """The emulator refused a control request, or could not be reached."""
+    """The emulator refused a control request, or could not be reached or started."""
+
+
+def _missing_extra() -> str | None:
+    """The first module of the ``[emulator]`` extra that cannot be imported, if any."""
+    for name in EXTRA_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
+class _ChildProcess:
+    """The serving child: started, its URL read, its output drained, stopped."""
+
+    def __init__(self, arguments: Sequence[str]) -> None:
+        python_path = os.pathsep.join(
+            filter(None, [str(_PACKAGE_ROOT), os.environ.get("PYTHONPATH")])
+        )
+        environment = {
+            **os.environ,
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": python_path,
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sg_snapshot_provider.emulator", *arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES_KEPT)
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        self._drain(self.process.stdout, self._lines.put, lambda: self._lines.put(None))
+        self._drain(self.process.stderr, self.stderr.append)
+
+    @staticmethod
+    def _drain(
+        stream: IO[str], keep: Callable[[str], None], at_end: Callable[[], None] | None = None
+    ) -> None:
+        """Read ``stream`` to its end on a thread, so the child never blocks on a full pipe."""
+
+        def read() -> None:
+            for line in stream:
+                keep(line)
+            if at_end is not None:
+                at_end()
+
+        threading.Thread(target=read, name="emulator-output", daemon=True).start()
+
+    def url(self) -> str:
+        """The URL of the child's "listening on" line; ``EmulatorError`` if it never comes."""
+        try:
+            line = self._lines.get(timeout=START_TIMEOUT_SECONDS)
+        except queue.Empty:
+            self.stop()
+            raise EmulatorError(
+                f"the emulator did not start within {START_TIMEOUT_SECONDS:.0f} s"
+                f"{self._stderr_tail()}"
+            ) from None
+        if line is None:
+            code = self.process.wait()
+            raise EmulatorError(
+                f"the emulator exited with code {code} before serving{self._stderr_tail()}"
+            )
+        return line.strip().rsplit(" ", 1)[-1]
+
+    def _stderr_tail(self) -> str:
+        text = "".join(line for line in self.stderr if line).strip()
+        return f":\n{text}" if text else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class Emulator:
     """A local Storage Gateway + EC2 endpoint (see ``python -m sg_snapshot_provider.emulator``).
 
-    ``Emulator(port=0).start()`` serves on a free port on a background thread; ``url`` says
-    where. ``Emulator.attach(url)`` drives an emulator started elsewhere.
+    ``Emulator(port=0).start()`` serves on a free port in a child process; ``url`` says where.
+    ``Emulator.attach(url)`` drives an emulator started elsewhere.
     """
 
     def __init__(
@@ -39,13 +146,15 @@ class Emulator:
         *,
         pending_seconds: float = 0.0,
         volumes: Sequence[str] = (),
+        visibility_lag_seconds: float = 0.0,
     ) -> None:
         self.host = host
         self.port = port
         self.url = f"http://{host}:{port}"
         self._pending_seconds = pending_seconds
+        self._visibility_lag_seconds = visibility_lag_seconds
         self._volumes = tuple(volumes)
-        self._server: EmulatorServer | None = None
+        self._child: _ChildProcess | None = None
 
     @classmethod
     def attach(cls, url: str) -> Emulator:
@@ -58,25 +167,38 @@ class Emulator:
     # lifecycle
 
     def start(self) -> Emulator:
-        if self._server is not None:
+        if self._child is not None:
             raise EmulatorError("the emulator is already started")
-        # Imported here so that attach() works without importing moto; server first, as it
-        # sets moto's environment before moto is imported.
-        from .server import EmulatorServer  # isort: skip
-        from .control import EmulatorState
-
-        self._server = EmulatorServer(self.host, self.port, EmulatorState(self._pending_seconds))
-        self._server.start()
-        self.url = self._server.url
+        missing = _missing_extra()
+        if missing is not None:
+            raise EmulatorError(
+                f"the emulator needs {missing}, which is not installed: {INSTALL_HINT}"
+            )
+        arguments = [
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--pending-seconds",
+            repr(float(self._pending_seconds)),
+            "--visibility-lag-seconds",
+            repr(float(self._visibility_lag_seconds)),
+            "--stop-on-stdin-eof",
+        ]
         for volume_arn in self._volumes:
-            self.add_volume(volume_arn)
+            arguments += ["--volume", volume_arn]
+        child = _ChildProcess(arguments)
+        self.url = child.url()
+        self.port = int(self.url.rsplit(":", 1)[-1])
+        self._child = child
         return self
 
     def stop(self) -> None:
-        """Stop serving (an attached handle does not own its emulator: nothing happens)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        """Stop serving and wait for the child to exit (an attached handle does not own its
+        emulator: nothing happens)."""
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -101,12 +223,24 @@ class Emulator:
         )
 
     def add_volume(
-        self, volume_arn: str, *, volume_type: str | None = None, size_gib: int = 1
+        self,
+        volume_arn: str,
+        *,
+        volume_type: str | None = None,
+        size_gib: int = 1,
+        recovery_point: bool = True,
     ) -> None:
+        """Seed a volume (and a connected cached gateway if its gateway is new).
+        ``recovery_point=False``: a cached volume with no recovery point yet."""
         self._request(
             "POST",
             "volumes",
-            {"volume_arn": volume_arn, "volume_type": volume_type, "size_gib": size_gib},
+            {
+                "volume_arn": volume_arn,
+                "volume_type": volume_type,
+                "size_gib": size_gib,
+                "recovery_point": recovery_point,
+            },
         )
 
     # faults
@@ -122,6 +256,8 @@ class Emulator:
         times: int | None = 1,
         delay_seconds: float = 0.0,
     ) -> None:
+        """Fault the next ``times`` requests for ``operation`` (a Storage Gateway operation or
+        an EC2 action; any other name is refused)."""
         self._request(
             "POST",
             "faults",
@@ -160,7 +296,14 @@ class Emulator:
     def set_pending_seconds(self, seconds: float) -> None:
         self._request("PUT", "pending-seconds", {"seconds": seconds})
 
+    def set_visibility_lag(self, seconds: float) -> None:
+        """For ``seconds`` after it is made, EC2 does not see a new snapshot by its ID (EC2's
+        eventual consistency); applies to snapshots made from now on."""
+        self._request("PUT", "visibility-lag", {"seconds": seconds})
+
     def reset(self) -> None:
+        """Forget everything: seeds, snapshots, faults, the request log; pending seconds and
+        the visibility lag return to the values the emulator was started with."""
         self._request("POST", "reset")
 
     # transport
