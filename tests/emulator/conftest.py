@@ -16,6 +16,9 @@ from tests.conftest import REGION
 # for the first call, botocore/args.py), so {"max_attempts": 1} still retries once.
 # total_max_attempts counts the first call: 1 = exactly one request.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+#: botocore's own parameter validation off: the emulator must check what it is sent.
+UNCHECKED = NO_RETRIES.merge(Config(parameter_validation=False))
+OTHER_ACCOUNT_ID = "111122223333"
 
 
 def make_client(
@@ -23,11 +26,20 @@ def make_client(
     emulator: Emulator,
     config: Config = NO_RETRIES,
     region: str = REGION,
+    account_id: str | None = None,
 ) -> Any:
-    """A client of the emulator; ``Any`` because the stubs type one client per literal name."""
-    return boto3.client(  # type: ignore[call-overload]
+    """A client of the emulator; ``Any`` because the stubs type one client per literal name.
+    ``account_id``: sign in as that account (moto's ``x-moto-account-id`` header)."""
+    client = boto3.client(  # type: ignore[call-overload]
         service, region_name=region, endpoint_url=emulator.url, config=config
     )
+    if account_id is not None:
+
+        def add_account(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = account_id
+
+        client.meta.events.register("before-sign.*.*", add_account)
+    return client
 
 
 def gateway_error_code(error: ClientError) -> str:
@@ -37,11 +49,28 @@ def gateway_error_code(error: ClientError) -> str:
     return str(response["error"]["errorCode"])
 
 
+def error_code(error: ClientError) -> str:
+    return str(error.response["Error"]["Code"])
+
+
+def error_message(error: ClientError) -> str:
+    return str(error.response["Error"]["Message"])
+
+
+def http_status(error: ClientError) -> int:
+    return int(error.response["ResponseMetadata"]["HTTPStatusCode"])
+
+
 @pytest.fixture
 def sg_unchecked(emulator: Emulator) -> Any:
     """A Storage Gateway client that sends what it is given: the emulator must check it."""
-    config = NO_RETRIES.merge(Config(parameter_validation=False))
-    return make_client("storagegateway", emulator, config)
+    return make_client("storagegateway", emulator, UNCHECKED)
+
+
+@pytest.fixture
+def ec2_unchecked(emulator: Emulator) -> Any:
+    """An EC2 client that sends what it is given: the emulator must check it."""
+    return make_client("ec2", emulator, UNCHECKED)
 
 
 @pytest.fixture

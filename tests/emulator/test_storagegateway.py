@@ -9,20 +9,31 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from werkzeug.test import Client
 
-from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.emulator.models import StorageGatewayBackend
+from sg_snapshot_provider.emulator import Emulator, EmulatorError
 from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
-from tests.emulator.conftest import gateway_error_code, make_client
+from tests.emulator.conftest import (
+    OTHER_ACCOUNT_ID,
+    error_code,
+    error_message,
+    gateway_error_code,
+    http_status,
+    make_client,
+)
 
 OTHER_GATEWAY_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99887766"
 STORED_VOLUME_ARN = f"{OTHER_GATEWAY_ARN}/volume/vol-55667788"
 UNKNOWN_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-DEADBEEF"
+EU_REGION = "eu-west-1"
+EU_GATEWAY_ARN = f"arn:aws:storagegateway:{EU_REGION}:{ACCOUNT_ID}:gateway/sgw-0000EU01"
+EU_VOLUME_ARN = f"{EU_GATEWAY_ARN}/volume/vol-00EU0001"
+INVALID = ("InvalidGatewayRequestException", "InvalidParameters")
 
 
 def gateway_error(error: ClientError) -> tuple[str, str]:
     """(__type, errorCode) as botocore parses them."""
-    return error.response["Error"]["Code"], gateway_error_code(error)
+    return error_code(error), gateway_error_code(error)
 
 
 def create_snapshot_error(sg: Any, **params: Any) -> ClientError:
@@ -31,6 +42,10 @@ def create_snapshot_error(sg: Any, **params: Any) -> ClientError:
     with pytest.raises(ClientError) as caught:
         sg.create_snapshot(**params)
     return caught.value
+
+
+def own_snapshots(ec2: Any) -> list[dict[str, Any]]:
+    return list(ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"])
 
 
 # --- CreateSnapshot -------------------------------------------------------------------------
@@ -78,23 +93,12 @@ def test_create_snapshot__stored_volume(emulator, sg, ec2):
     assert ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
 
 
-def test_create_snapshot__other_region_lands_in_that_region(emulator, sg, ec2):
-    volume_arn = "arn:aws:storagegateway:eu-west-1:123456789012:gateway/sgw-0000EU01/volume/vol-1"
-    emulator.add_volume(volume_arn)
-
-    snapshot_id = sg.create_snapshot(VolumeARN=volume_arn, SnapshotDescription="eu")["SnapshotId"]
-
-    ec2_eu = make_client("ec2", emulator, region="eu-west-1")
-    assert ec2_eu.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
-    assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
-
-
 def test_create_snapshot__unknown_volume(sg):
     error = create_snapshot_error(sg, VolumeARN=UNKNOWN_VOLUME_ARN)
 
     assert gateway_error(error) == ("InvalidGatewayRequestException", "VolumeNotFound")
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert UNKNOWN_VOLUME_ARN in error.response["Error"]["Message"]
+    assert http_status(error) == 400
+    assert UNKNOWN_VOLUME_ARN in error_message(error)
 
 
 def test_create_snapshot__unknown_gateway(sg):
@@ -109,7 +113,7 @@ def test_create_snapshot__gateway_not_connected(emulator, sg, ec2):
     error = create_snapshot_error(sg)
 
     assert gateway_error(error) == ("InvalidGatewayRequestException", "GatewayNotConnected")
-    assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
+    assert own_snapshots(ec2) == []
 
 
 @pytest.mark.parametrize("gateway_type", ["VTL", "FILE_S3"])
@@ -119,30 +123,161 @@ def test_create_snapshot__not_a_volume_gateway(emulator, sg, gateway_type):
     error = create_snapshot_error(sg, VolumeARN=STORED_VOLUME_ARN)
 
     assert gateway_error(error) == ("InvalidGatewayRequestException", "NotSupported")
+    assert error_message(error).startswith("The specified operation is not supported")
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "path", "constraint"),
     [
-        ({"VolumeARN": "arn:aws:storagegateway:x:1:gateway/g/volume/vol-1"}, "VolumeARN"),
-        ({"VolumeARN": f"{VOLUME_ARN}{'0' * 500}"}, "VolumeARN"),
-        ({"SnapshotDescription": ""}, "SnapshotDescription"),
-        ({"VolumeARN": f"{GATEWAY_ARN}/disk/vol-1122AABB-and-more-text"}, "VolumeARN"),
-        ({"SnapshotDescription": "x" * 256}, "SnapshotDescription"),
-        ({"Tags": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]}, "Tags"),
-        ({"Tags": [{"Key": "k" * 129, "Value": "v"}]}, "Tags"),
-        ({"Tags": [{"Key": "k", "Value": "v" * 257}]}, "Tags"),
-        ({"Tags": [{"Key": "bad#key", "Value": "v"}]}, "Tags"),
-        ({"Tags": [{"Key": "k", "Value": "bad*value"}]}, "Tags"),
-        ({"Tags": [{"Key": "aws:reserved", "Value": "v"}]}, "Tags"),
+        (
+            {"VolumeARN": "arn:aws:storagegateway:x:1:gateway/g/volume/vol-1"},
+            "volumeARN",
+            "Member must have length greater than or equal to 50",
+        ),
+        (
+            {"VolumeARN": f"{VOLUME_ARN}{'0' * 500}"},
+            "volumeARN",
+            "Member must have length less than or equal to 500",
+        ),
+        (
+            {"VolumeARN": f"{GATEWAY_ARN}/disk/vol-1122AABB-and-more-text"},
+            "volumeARN",
+            "Member must satisfy regular expression pattern: arn:(aws(|-cn|-us-gov|",
+        ),
+        (
+            {"SnapshotDescription": ""},
+            "snapshotDescription",
+            "Member must have length greater than or equal to 1",
+        ),
+        (
+            {"SnapshotDescription": "x" * 256},
+            "snapshotDescription",
+            "Member must have length less than or equal to 255",
+        ),
+        (
+            {"Tags": [{"Key": "k" * 129, "Value": "v"}]},
+            "tags.1.member.key",
+            "Member must have length less than or equal to 128",
+        ),
+        (
+            {"Tags": [{"Key": "ok", "Value": "v"}, {"Key": "k", "Value": "v" * 257}]},
+            "tags.2.member.value",
+            "Member must have length less than or equal to 256",
+        ),
+        (
+            {"Tags": [{"Key": "bad#key", "Value": "v"}]},
+            "tags.1.member.key",
+            "Member must satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$",
+        ),
+        (
+            {"Tags": [{"Key": "", "Value": "v"}]},
+            "tags.1.member.key",
+            "Member must have length greater than or equal to 1",
+        ),
+        ({"Tags": [{"Key": "k"}]}, "tags.1.member.value", "Member must not be null"),
     ],
 )
-def test_create_snapshot__invalid_parameters(sg_unchecked, ec2, params, field):
+def test_create_snapshot__breaks_a_model_constraint(sg_unchecked, ec2, params, path, constraint):
     error = create_snapshot_error(sg_unchecked, **params)
 
-    assert gateway_error(error) == ("InvalidGatewayRequestException", "InvalidParameters")
-    assert field in error.response["Error"]["Message"]
-    assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
+    assert error_code(error) == "ValidationException"
+    assert http_status(error) == 400
+    assert f"at '{path}' failed to satisfy constraint: {constraint}" in error_message(error)
+    assert "error" not in error.response
+    assert own_snapshots(ec2) == []
+
+
+def test_create_snapshot__validation_message_lists_every_violation(sg_unchecked):
+    error = create_snapshot_error(sg_unchecked, VolumeARN="fake_volume", SnapshotDescription=None)
+
+    assert error_message(error) == (
+        "3 validation errors detected: "
+        "Value 'fake_volume' at 'volumeARN' failed to satisfy constraint: Member must have "
+        "length greater than or equal to 50; "
+        "Value 'fake_volume' at 'volumeARN' failed to satisfy constraint: Member must satisfy "
+        "regular expression pattern: arn:(aws(|-cn|-us-gov|-iso[A-Za-z0-9_-]*|-eusc)):"
+        "storagegateway:[a-z\\-0-9]+:[0-9]+:gateway\\/(.+)\\/volume\\/vol-(\\S+); "
+        "Value null at 'snapshotDescription' failed to satisfy constraint: Member must not be "
+        "null"
+    )
+
+
+@pytest.mark.parametrize("key", ["tab\there", "new\nline", "carriage\rreturn", "nul\x00"])
+def test_create_snapshot__tag_key_control_characters(sg_unchecked, ec2, key):
+    # str.isspace() calls "\t" and "\n" space; \p{Z} (Unicode separators) does not.
+    error = create_snapshot_error(sg_unchecked, Tags=[{"Key": key, "Value": "v"}])
+
+    assert error_code(error) == "ValidationException"
+    assert "tags.1.member.key" in error_message(error)
+    assert own_snapshots(ec2) == []
+
+
+def test_create_snapshot__tag_key_unicode_separators_and_digits(sg, ec2):
+    keys = ["no\u00a0break", "ideographic\u3000space", "arabic ٣", "Ωmega.:/=+-@_"]
+
+    snapshot_id = sg.create_snapshot(
+        VolumeARN=VOLUME_ARN,
+        SnapshotDescription="d",
+        Tags=[{"Key": key, "Value": "v"} for key in keys],
+    )["SnapshotId"]
+
+    (snapshot,) = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
+    assert {tag["Key"] for tag in snapshot["Tags"]} == set(keys)
+
+
+def test_create_snapshot__tag_value_has_no_character_rule(sg, ec2):
+    # TagValue in the model: max 256, no pattern. The emulator must not be stricter than AWS.
+    value = "any*thing#goes\tincluding\ncontrol characters"
+
+    snapshot_id = sg.create_snapshot(
+        VolumeARN=VOLUME_ARN, SnapshotDescription="d", Tags=[{"Key": "k", "Value": value}]
+    )["SnapshotId"]
+
+    (snapshot,) = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
+    assert snapshot["Tags"] == [{"Key": "k", "Value": value}]
+
+
+@pytest.mark.parametrize("key", ["aws:reserved", "AWS:reserved", "Aws:x"])
+def test_create_snapshot__reserved_tag_prefix(sg, ec2, key):
+    error = create_snapshot_error(sg, Tags=[{"Key": key, "Value": "v"}])
+
+    assert gateway_error(error) == INVALID
+    assert "aws:" in error_message(error)
+    assert own_snapshots(ec2) == []
+
+
+def test_create_snapshot__too_many_tags(sg, ec2):
+    error = create_snapshot_error(sg, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+
+    assert gateway_error(error) == INVALID
+    assert "Tags" in error_message(error)
+    assert own_snapshots(ec2) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"VolumeARN": 12345},
+        {"SnapshotDescription": True},
+        {"Tags": [{"Key": 1, "Value": "v"}]},
+    ],
+)
+def test_create_snapshot__wrong_json_type(sg_unchecked, ec2, params):
+    error = create_snapshot_error(sg_unchecked, **params)
+
+    assert error_code(error) == "SerializationException"
+    assert http_status(error) == 400
+    assert own_snapshots(ec2) == []
+
+
+@pytest.mark.parametrize("tags", [{"Key": "k", "Value": "v"}, ["k=v"], "k=v", [[]]])
+def test_create_snapshot__tags_of_the_wrong_shape(emulator, ec2, tags):
+    body = {"VolumeARN": VOLUME_ARN, "SnapshotDescription": "d", "Tags": tags}
+
+    status, _, answer = post_raw(emulator, "CreateSnapshot", json.dumps(body).encode())
+
+    assert (status, answer["__type"]) == (400, "SerializationException")
+    assert own_snapshots(ec2) == []
 
 
 def test_create_snapshot__limits_accepted(sg):
@@ -151,6 +286,97 @@ def test_create_snapshot__limits_accepted(sg):
     answer = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d" * 255, Tags=tags)
 
     assert answer["SnapshotId"]
+
+
+# --- scoping: a request is served in the account and region it is signed for ---------------
+
+
+def test_create_snapshot__volume_of_another_region(emulator, sg, ec2):
+    emulator.add_volume(EU_VOLUME_ARN)
+
+    error = create_snapshot_error(sg, VolumeARN=EU_VOLUME_ARN)
+
+    assert gateway_error(error) == ("InvalidGatewayRequestException", "VolumeNotFound")
+    assert EU_VOLUME_ARN in error_message(error)
+    assert own_snapshots(ec2) == []
+    assert own_snapshots(make_client("ec2", emulator, region=EU_REGION)) == []
+
+
+def test_create_snapshot__signed_for_the_volumes_region(emulator, ec2):
+    emulator.add_volume(EU_VOLUME_ARN)
+    sg_eu = make_client("storagegateway", emulator, region=EU_REGION)
+
+    snapshot_id = sg_eu.create_snapshot(VolumeARN=EU_VOLUME_ARN, SnapshotDescription="eu")[
+        "SnapshotId"
+    ]
+
+    ec2_eu = make_client("ec2", emulator, region=EU_REGION)
+    assert ec2_eu.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
+    assert own_snapshots(ec2) == []
+
+
+def test_create_snapshot__volume_of_another_account(emulator, ec2):
+    other_account = make_client("storagegateway", emulator, account_id=OTHER_ACCOUNT_ID)
+
+    error = create_snapshot_error(other_account)
+
+    assert gateway_error(error) == ("InvalidGatewayRequestException", "VolumeNotFound")
+    assert VOLUME_ARN in error_message(error)
+    assert own_snapshots(ec2) == []
+    assert own_snapshots(make_client("ec2", emulator, account_id=OTHER_ACCOUNT_ID)) == []
+
+
+def test_create_snapshot__the_account_signing_owns_the_snapshot(emulator):
+    other_gateway = f"arn:aws:storagegateway:{REGION}:{OTHER_ACCOUNT_ID}:gateway/sgw-0000AC02"
+    other_volume = f"{other_gateway}/volume/vol-0000AC02"
+    emulator.add_volume(other_volume)
+    sg_other = make_client("storagegateway", emulator, account_id=OTHER_ACCOUNT_ID)
+
+    snapshot_id = sg_other.create_snapshot(VolumeARN=other_volume, SnapshotDescription="x")[
+        "SnapshotId"
+    ]
+
+    ec2_other = make_client("ec2", emulator, account_id=OTHER_ACCOUNT_ID)
+    (snapshot,) = ec2_other.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
+    assert snapshot["OwnerId"] == OTHER_ACCOUNT_ID
+
+
+def test_list_volumes__gateway_of_another_region(emulator, sg):
+    emulator.add_volume(EU_VOLUME_ARN)
+
+    with pytest.raises(ClientError) as caught:
+        sg.list_volumes(GatewayARN=EU_GATEWAY_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "GatewayNotFound")
+    assert EU_GATEWAY_ARN in error_message(caught.value)
+
+
+def test_list_tags_for_resource__gateway_of_another_account(emulator):
+    other_account = make_client("storagegateway", emulator, account_id=OTHER_ACCOUNT_ID)
+
+    with pytest.raises(ClientError) as caught:
+        other_account.list_tags_for_resource(ResourceARN=GATEWAY_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "GatewayNotFound")
+
+
+def test_describe_snapshot_schedule__volume_of_another_region(emulator, sg):
+    emulator.add_volume(EU_VOLUME_ARN)
+
+    with pytest.raises(ClientError) as caught:
+        sg.describe_snapshot_schedule(VolumeARN=EU_VOLUME_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
+
+
+def test_update_snapshot_schedule__volume_of_another_account(emulator, sg):
+    other_account = make_client("storagegateway", emulator, account_id=OTHER_ACCOUNT_ID)
+
+    with pytest.raises(ClientError) as caught:
+        other_account.update_snapshot_schedule(VolumeARN=VOLUME_ARN, StartAt=1, RecurrenceInHours=1)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
+    assert sg.describe_snapshot_schedule(VolumeARN=VOLUME_ARN)["RecurrenceInHours"] == 24
 
 
 # --- recovery points ------------------------------------------------------------------------
@@ -164,6 +390,14 @@ def test_list_volume_recovery_points__cached(sg):
     assert point["VolumeARN"] == VOLUME_ARN
     assert point["VolumeSizeInBytes"] == 1024**3
     assert point["VolumeRecoveryPointTime"].endswith("Z")
+
+
+def test_list_volume_recovery_points__leaves_out_a_volume_without_one(emulator, sg):
+    emulator.add_volume(f"{GATEWAY_ARN}/volume/vol-00000NEW", recovery_point=False)
+
+    points = sg.list_volume_recovery_points(GatewayARN=GATEWAY_ARN)["VolumeRecoveryPointInfos"]
+
+    assert [point["VolumeARN"] for point in points] == [VOLUME_ARN]
 
 
 def test_list_volume_recovery_points__stored_gateway(emulator, sg):
@@ -194,7 +428,7 @@ def test_create_snapshot_from_volume_recovery_point__basic(sg, ec2):
     assert snapshot["Tags"] == [{"Key": "k", "Value": "v"}]
 
 
-def test_create_snapshot_from_volume_recovery_point__stored_volume(emulator, sg):
+def test_create_snapshot_from_volume_recovery_point__stored_volume(emulator, sg, ec2):
     emulator.add_gateway(OTHER_GATEWAY_ARN, "STORED")
     emulator.add_volume(STORED_VOLUME_ARN)
 
@@ -204,6 +438,20 @@ def test_create_snapshot_from_volume_recovery_point__stored_volume(emulator, sg)
         )
 
     assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "NotSupported")
+    assert own_snapshots(ec2) == []
+
+
+def test_create_snapshot_from_volume_recovery_point__no_recovery_point(emulator, sg, ec2):
+    volume_arn = f"{GATEWAY_ARN}/volume/vol-00000NEW"
+    emulator.add_volume(volume_arn, recovery_point=False)
+
+    with pytest.raises(ClientError) as caught:
+        sg.create_snapshot_from_volume_recovery_point(VolumeARN=volume_arn, SnapshotDescription="x")
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotReady")
+    assert volume_arn in error_message(caught.value)
+    assert own_snapshots(ec2) == []
+    assert sg.create_snapshot(VolumeARN=volume_arn, SnapshotDescription="ad hoc")["SnapshotId"]
 
 
 def test_create_snapshot_from_volume_recovery_point__unknown_volume(sg):
@@ -213,6 +461,13 @@ def test_create_snapshot_from_volume_recovery_point__unknown_volume(sg):
         )
 
     assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
+
+
+def test_add_volume__no_recovery_point_on_a_stored_volume(emulator):
+    emulator.add_gateway(OTHER_GATEWAY_ARN, "STORED")
+
+    with pytest.raises(EmulatorError, match="only cached volumes have recovery points"):
+        emulator.add_volume(STORED_VOLUME_ARN, recovery_point=False)
 
 
 # --- gateways and volumes -------------------------------------------------------------------
@@ -232,8 +487,18 @@ def test_list_gateways__basic(emulator, sg):
     assert gateways[0]["GatewayId"] == "sgw-12A3456B"
 
 
+def test_list_gateways__sorted_by_arn(emulator, sg):
+    arns = [f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-{n:08d}" for n in (9, 1, 5)]
+    for arn in arns:
+        emulator.add_gateway(arn)
+
+    listed = [g["GatewayARN"] for g in sg.list_gateways()["Gateways"]]
+
+    assert listed == sorted([*arns, GATEWAY_ARN])
+
+
 def test_list_gateways__only_the_callers_region(emulator, sg):
-    emulator.add_gateway("arn:aws:storagegateway:eu-west-1:123456789012:gateway/sgw-0000EU01")
+    emulator.add_gateway(EU_GATEWAY_ARN)
 
     assert [g["GatewayARN"] for g in sg.list_gateways()["Gateways"]] == [GATEWAY_ARN]
 
@@ -248,7 +513,7 @@ def test_list_volumes__pagination(emulator, sg):
     third = sg.list_volumes(Limit=2, Marker=second["Marker"])
 
     pages = [first, second, third]
-    assert [v["VolumeARN"] for page in pages for v in page["VolumeInfos"]] == arns
+    assert [v["VolumeARN"] for page in pages for v in page["VolumeInfos"]] == sorted(arns)
     assert "Marker" not in third
     paginator = sg.get_paginator("list_volumes")
     listed = [
@@ -256,7 +521,29 @@ def test_list_volumes__pagination(emulator, sg):
         for page in paginator.paginate(PaginationConfig={"PageSize": 3})
         for v in page["VolumeInfos"]
     ]
-    assert listed == arns
+    assert listed == sorted(arns)
+
+
+def test_list_volumes__sorted_by_arn(emulator, sg):
+    for suffix in ("ZZZZ", "0000", "MMMM"):
+        emulator.add_volume(f"{GATEWAY_ARN}/volume/vol-1122{suffix}")
+
+    listed = [v["VolumeARN"] for v in sg.list_volumes(GatewayARN=GATEWAY_ARN)["VolumeInfos"]]
+
+    assert listed == sorted(listed)
+    assert len(listed) == 4
+
+
+def test_list_volumes__a_page_holds_100_by_default(emulator, sg):
+    for n in range(100):
+        emulator.add_volume(f"{GATEWAY_ARN}/volume/vol-{n:08d}")
+
+    first = sg.list_volumes(GatewayARN=GATEWAY_ARN)
+    second = sg.list_volumes(GatewayARN=GATEWAY_ARN, Marker=first["Marker"])
+
+    assert len(first["VolumeInfos"]) == 100
+    assert [v["VolumeARN"] for v in second["VolumeInfos"]] == [VOLUME_ARN]
+    assert "Marker" not in second
 
 
 def test_list_volumes__by_gateway(emulator, sg):
@@ -278,6 +565,17 @@ def test_list_volumes__by_gateway(emulator, sg):
     }
 
 
+@pytest.mark.parametrize("gateway_type", ["VTL", "VTL_SNOW", "FILE_S3", "FILE_FSX_SMB"])
+def test_list_volumes__not_a_volume_gateway(emulator, sg, gateway_type):
+    emulator.add_gateway(OTHER_GATEWAY_ARN, gateway_type)
+
+    with pytest.raises(ClientError) as caught:
+        sg.list_volumes(GatewayARN=OTHER_GATEWAY_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "NotSupported")
+    assert error_message(caught.value).startswith("The specified operation is not supported")
+
+
 def test_list_volumes__unknown_gateway(sg):
     with pytest.raises(ClientError) as caught:
         sg.list_volumes(GatewayARN=OTHER_GATEWAY_ARN)
@@ -285,11 +583,36 @@ def test_list_volumes__unknown_gateway(sg):
     assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "GatewayNotFound")
 
 
-def test_list_volumes__bad_marker(sg):
+def test_list_volumes__marker_never_issued(sg):
     with pytest.raises(ClientError) as caught:
         sg.list_volumes(Marker="not-a-marker")
 
-    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "InvalidParameters")
+    assert gateway_error(caught.value) == INVALID
+
+
+@pytest.mark.parametrize(
+    ("params", "constraint"),
+    [
+        ({"Limit": 0}, "at 'limit' failed to satisfy constraint: Member must have value greater"),
+        ({"Marker": ""}, "at 'marker' failed to satisfy constraint: Member must have length gr"),
+        ({"Marker": "1" * 2001}, "at 'marker' failed to satisfy constraint: Member must have le"),
+        ({"GatewayARN": "fake_gateway"}, "Value 'fake_gateway' at 'gatewayARN' failed to satisfy"),
+    ],
+)
+def test_list_volumes__breaks_a_model_constraint(sg_unchecked, params, constraint):
+    with pytest.raises(ClientError) as caught:
+        sg_unchecked.list_volumes(**params)
+
+    assert error_code(caught.value) == "ValidationException"
+    assert constraint in error_message(caught.value)
+
+
+@pytest.mark.parametrize("limit", ["2", True, 2.5])
+def test_list_volumes__limit_not_an_integer(sg_unchecked, limit):
+    with pytest.raises(ClientError) as caught:
+        sg_unchecked.list_volumes(Limit=limit)
+
+    assert error_code(caught.value) == "SerializationException"
 
 
 def test_describe_cached_iscsi_volumes__basic(emulator, sg):
@@ -328,7 +651,18 @@ def test_describe_cached_iscsi_volumes__unknown_volume(sg):
     assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
 
 
+def test_add_volume__ids_the_model_allows(emulator):
+    with pytest.raises(EmulatorError, match="12 to 30 characters"):
+        emulator.add_volume(f"{GATEWAY_ARN}/volume/vol-1")
+
+
 # --- snapshot schedule ----------------------------------------------------------------------
+
+
+def schedule_of(sg: Any) -> dict[str, Any]:
+    answer = dict(sg.describe_snapshot_schedule(VolumeARN=VOLUME_ARN))
+    answer.pop("ResponseMetadata")
+    return answer
 
 
 def test_describe_snapshot_schedule__default(sg):
@@ -355,17 +689,153 @@ def test_update_snapshot_schedule__basic(sg):
     assert schedule["Tags"] == [{"Key": "k", "Value": "v"}]
 
 
-def test_update_snapshot_schedule__bad_recurrence(sg):
+def test_describe_snapshot_schedule__tags_sorted_by_key(sg):
+    keys = ["zulu", "alpha", "Mike", "bravo"]
+    sg.update_snapshot_schedule(
+        VolumeARN=VOLUME_ARN,
+        StartAt=3,
+        RecurrenceInHours=12,
+        Tags=[{"Key": key, "Value": "v"} for key in keys],
+    )
+
+    tags = sg.describe_snapshot_schedule(VolumeARN=VOLUME_ARN)["Tags"]
+
+    assert [tag["Key"] for tag in tags] == sorted(keys)
+
+
+def test_update_snapshot_schedule__recurrence_not_offered(sg):
+    before = schedule_of(sg)
+
     with pytest.raises(ClientError) as caught:
         sg.update_snapshot_schedule(VolumeARN=VOLUME_ARN, StartAt=3, RecurrenceInHours=5)
 
-    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "InvalidParameters")
-    assert "RecurrenceInHours" in caught.value.response["Error"]["Message"]
+    assert gateway_error(caught.value) == INVALID
+    assert "RecurrenceInHours" in error_message(caught.value)
+    assert schedule_of(sg) == before
+
+
+@pytest.mark.parametrize(
+    ("start_at", "recurrence", "member", "constraint"),
+    [
+        (24, 1, "startAt", "Member must have value less than or equal to 23"),
+        (-1, 1, "startAt", "Member must have value greater than or equal to 0"),
+        (3, 25, "recurrenceInHours", "Member must have value less than or equal to 24"),
+        (3, 0, "recurrenceInHours", "Member must have value greater than or equal to 1"),
+        (None, 1, "startAt", "Member must not be null"),
+    ],
+)
+def test_update_snapshot_schedule__out_of_range(
+    sg_unchecked, start_at, recurrence, member, constraint
+):
+    before = schedule_of(sg_unchecked)
+
+    with pytest.raises(ClientError) as caught:
+        sg_unchecked.update_snapshot_schedule(
+            VolumeARN=VOLUME_ARN, StartAt=start_at, RecurrenceInHours=recurrence
+        )
+
+    assert error_code(caught.value) == "ValidationException"
+    assert f"at '{member}' failed to satisfy constraint: {constraint}" in error_message(
+        caught.value
+    )
+    assert schedule_of(sg_unchecked) == before
+
+
+@pytest.mark.parametrize(
+    ("start_at", "recurrence"),
+    [(True, 1), (False, 1), (3, True), ("3", 1), (3, "12"), (3.0, 12), (3, 12.5), (3, [12])],
+)
+def test_update_snapshot_schedule__not_an_integer(sg_unchecked, start_at, recurrence):
+    before = schedule_of(sg_unchecked)
+
+    with pytest.raises(ClientError) as caught:
+        sg_unchecked.update_snapshot_schedule(
+            VolumeARN=VOLUME_ARN, StartAt=start_at, RecurrenceInHours=recurrence
+        )
+
+    assert error_code(caught.value) == "SerializationException"
+    assert http_status(caught.value) == 400
+    assert schedule_of(sg_unchecked) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"Tags": [{"Key": "aws:x", "Value": "v"}]},
+        {"Tags": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]},
+        {"Description": ""},
+        {"Tags": [{"Key": "k", "Value": "v" * 257}]},
+    ],
+)
+def test_update_snapshot_schedule__refused_changes_nothing(sg_unchecked, changes):
+    sg_unchecked.update_snapshot_schedule(
+        VolumeARN=VOLUME_ARN, StartAt=1, RecurrenceInHours=2, Description="before"
+    )
+    before = schedule_of(sg_unchecked)
+
+    with pytest.raises(ClientError):
+        sg_unchecked.update_snapshot_schedule(
+            VolumeARN=VOLUME_ARN, StartAt=5, RecurrenceInHours=4, **changes
+        )
+
+    assert schedule_of(sg_unchecked) == before
 
 
 def test_describe_snapshot_schedule__unknown_volume(sg):
     with pytest.raises(ClientError) as caught:
         sg.describe_snapshot_schedule(VolumeARN=UNKNOWN_VOLUME_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
+
+
+def test_delete_snapshot_schedule__basic(sg):
+    answer = sg.delete_snapshot_schedule(VolumeARN=VOLUME_ARN)
+
+    assert answer["VolumeARN"] == VOLUME_ARN
+    with pytest.raises(ClientError) as caught:
+        sg.describe_snapshot_schedule(VolumeARN=VOLUME_ARN)
+    assert gateway_error(caught.value) == (
+        "InvalidGatewayRequestException",
+        "SnapshotScheduleNotFound",
+    )
+
+
+def test_delete_snapshot_schedule__twice(sg):
+    sg.delete_snapshot_schedule(VolumeARN=VOLUME_ARN)
+
+    with pytest.raises(ClientError) as caught:
+        sg.delete_snapshot_schedule(VolumeARN=VOLUME_ARN)
+
+    assert gateway_error(caught.value) == (
+        "InvalidGatewayRequestException",
+        "SnapshotScheduleNotFound",
+    )
+
+
+def test_delete_snapshot_schedule__then_update_makes_a_new_one(sg):
+    sg.delete_snapshot_schedule(VolumeARN=VOLUME_ARN)
+
+    sg.update_snapshot_schedule(VolumeARN=VOLUME_ARN, StartAt=7, RecurrenceInHours=8)
+
+    schedule = schedule_of(sg)
+    assert (schedule["StartAt"], schedule["RecurrenceInHours"]) == (7, 8)
+    assert schedule["Tags"] == []
+
+
+def test_delete_snapshot_schedule__stored_volume(emulator, sg):
+    emulator.add_gateway(OTHER_GATEWAY_ARN, "STORED")
+    emulator.add_volume(STORED_VOLUME_ARN)
+
+    with pytest.raises(ClientError) as caught:
+        sg.delete_snapshot_schedule(VolumeARN=STORED_VOLUME_ARN)
+
+    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "NotSupported")
+    assert sg.describe_snapshot_schedule(VolumeARN=STORED_VOLUME_ARN)["RecurrenceInHours"] == 24
+
+
+def test_delete_snapshot_schedule__unknown_volume(sg):
+    with pytest.raises(ClientError) as caught:
+        sg.delete_snapshot_schedule(VolumeARN=UNKNOWN_VOLUME_ARN)
 
     assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "VolumeNotFound")
 
@@ -407,9 +877,29 @@ def test_add_tags_to_resource__unknown_gateway(sg):
 
 def test_add_tags_to_resource__reserved_prefix(sg):
     with pytest.raises(ClientError) as caught:
-        sg.add_tags_to_resource(ResourceARN=VOLUME_ARN, Tags=[{"Key": "aws:x", "Value": "1"}])
+        sg.add_tags_to_resource(ResourceARN=VOLUME_ARN, Tags=[{"Key": "AWS:x", "Value": "1"}])
 
-    assert gateway_error(caught.value) == ("InvalidGatewayRequestException", "InvalidParameters")
+    assert gateway_error(caught.value) == INVALID
+    assert sg.list_tags_for_resource(ResourceARN=VOLUME_ARN)["Tags"] == []
+
+
+def test_add_tags_to_resource__more_than_50_in_all(sg):
+    sg.add_tags_to_resource(
+        ResourceARN=VOLUME_ARN, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    )
+
+    with pytest.raises(ClientError) as caught:
+        sg.add_tags_to_resource(ResourceARN=VOLUME_ARN, Tags=[{"Key": "one-more", "Value": "v"}])
+
+    assert gateway_error(caught.value) == INVALID
+    assert len(sg.list_tags_for_resource(ResourceARN=VOLUME_ARN)["Tags"]) == 50
+
+
+def test_remove_tags_from_resource__reserved_prefix(sg):
+    with pytest.raises(ClientError) as caught:
+        sg.remove_tags_from_resource(ResourceARN=VOLUME_ARN, TagKeys=["aws:x"])
+
+    assert gateway_error(caught.value) == INVALID
 
 
 def test_list_tags_for_resource__unknown_volume(sg):
@@ -428,25 +918,38 @@ def test_unknown_operation__not_emulated(sg, emulator: Emulator):
 
     error = caught.value
     assert gateway_error(error) == ("InvalidGatewayRequestException", "NotImplemented")
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert (
-        error.response["Error"]["Message"]
-        == "StorageGateway operation DescribeGatewayInformation is not emulated"
+    assert http_status(error) == 400
+    assert error_message(error) == (
+        "StorageGateway operation DescribeGatewayInformation is not emulated"
     )
 
 
-def test_internal_error__answered_as_json(sg, monkeypatch):
+def test_internal_error__answered_as_json(monkeypatch):
+    # In this process, not in the emulator's: a bug of ours is made on purpose.
+    from sg_snapshot_provider.emulator.control import EmulatorState
+    from sg_snapshot_provider.emulator.models import StorageGatewayBackend
+    from sg_snapshot_provider.emulator.server import EmulatorApp
+
     def broken(self: StorageGatewayBackend) -> None:
         raise RuntimeError("model bug")
 
     monkeypatch.setattr(StorageGatewayBackend, "list_gateways", broken)
+    client = Client(EmulatorApp(EmulatorState()))
 
-    with pytest.raises(ClientError) as caught:
-        sg.list_gateways()
+    answer = client.post(
+        "/",
+        data=b"{}",
+        headers={
+            "X-Amz-Target": "StorageGateway_20130630.ListGateways",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
 
-    assert caught.value.response["Error"]["Code"] == "InternalServerError"
-    assert caught.value.response["Error"]["Message"] == "RuntimeError: model bug"
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert answer.status_code == 500
+    assert json.loads(answer.data) == {
+        "__type": "InternalServerError",
+        "message": "RuntimeError: model bug",
+    }
 
 
 def post_raw(emulator: Emulator, target: str, body: bytes) -> tuple[int, str, dict[str, Any]]:
@@ -466,16 +969,17 @@ def post_raw(emulator: Emulator, target: str, body: bytes) -> tuple[int, str, di
         return error.code, error.headers["Content-Type"], json.loads(error.read())
 
 
-def test_unsigned_request__bad_json(emulator):
-    status, content_type, body = post_raw(emulator, "ListGateways", b"{not json")
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"text"'])
+def test_unsigned_request__not_a_json_object(emulator, body):
+    status, content_type, answer = post_raw(emulator, "ListGateways", body)
 
     assert (status, content_type) == (400, "application/x-amz-json-1.1")
-    assert body["__type"] == "SerializationException"
+    assert answer["__type"] == "SerializationException"
 
 
 def test_unsigned_request__unknown_target(emulator):
     status, _, body = post_raw(emulator, "MadeUpOperation", b"{}")
 
     assert status == 400
-    assert body["error"]["errorCode"] == "NotImplemented"
-    assert body["message"] == "StorageGateway operation MadeUpOperation is not emulated"
+    assert body["__type"] == "UnknownOperationException"
+    assert "MadeUpOperation" in body["message"]
