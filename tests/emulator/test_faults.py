@@ -185,3 +185,41 @@ def test_inject_fault__ec2_times_then_success(emulator: Emulator, ec2):
 def test_inject_fault__bad_mode(emulator: Emulator):
     with pytest.raises(EmulatorError, match="mode must be one of"):
         emulator.inject_fault("CreateSnapshot", "X", mode="explode")
+
+
+@pytest.mark.parametrize(
+    ("operation", "closest"),
+    [
+        ("CreateSnapshotz", "CreateSnapshot"),
+        ("UpdateSnapshotSchedules", "UpdateSnapshotSchedule"),
+        ("DescribeSnapshot", "DescribeSnapshots"),
+        ("ListVolume", "ListVolumes"),
+        ("createSnapshot", "CreateSnapshot"),
+    ],
+)
+def test_inject_fault__unknown_operation(emulator: Emulator, sg, operation, closest):
+    with pytest.raises(EmulatorError) as caught:
+        emulator.inject_fault(operation, "ThrottlingException")
+
+    message = str(caught.value)
+    assert f"unknown operation {operation!r}" in message
+    assert f"did you mean {closest!r}?" in message
+    assert create(sg)["SnapshotId"]  # nothing was injected
+
+
+def test_inject_fault__nothing_close(emulator: Emulator):
+    with pytest.raises(EmulatorError, match="unknown operation 'Zz'") as caught:
+        emulator.inject_fault("Zz", "ThrottlingException")
+
+    assert "did you mean" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    # CreateSnapshots is EC2's own (snapshots of an instance's volumes), so it may be faulted.
+    "operation",
+    ["DeleteSnapshotSchedule", "DescribeGatewayInformation", "CreateSnapshots"],
+)
+def test_inject_fault__any_operation_of_the_models(emulator: Emulator, operation):
+    emulator.inject_fault(operation, "ThrottlingException")
+
+    assert emulator.calls() == []
