@@ -49,6 +49,7 @@ from .inputs import (
     tag_changes,
     without_provider_tags,
 )
+from .plugin_threads import widen_plugin_thread_pool
 from .settings import Settings, settings_from_config
 
 
@@ -73,6 +74,8 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = settings_from_config(req.config.get, os.environ)
+        # Waiting creates must not hold the plugin's 4 threads (plugin_threads explains).
+        widen_plugin_thread_pool()
 
     @property
     def _policy(self) -> aws.RetryPolicy:

@@ -12,15 +12,23 @@ The sequences are those of DESIGN §3:
 
 State is kept per resource name, as the engine keeps it per URN: the ID, the checked inputs and
 the outputs (both with the serialized provider under ``__provider``, as in a checkpoint).
-Calls for different resources may run concurrently from many threads; calls for one resource are
-serialized, as the engine never runs two steps of one resource at once.
+
+Concurrency is the engine's (``pkg/resource/deploy/step_generator.go`` and
+``deployment_executor.go`` in the pulumi repository): ``Check`` and ``Diff`` are made by the step
+generator, one resource at a time, whatever the number of threads calling ``up`` here; the
+steps (Create, Update, Delete) run in parallel, up to ``--parallel`` of them
+(:meth:`Engine.deploy`; the CLI's default is 4 x CPUs). Calls for one resource are serialized,
+as the engine never runs two steps of one resource at once.
 """
 
 from __future__ import annotations
 
 import enum
+import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,6 +43,8 @@ from .properties import from_struct, public, to_struct
 
 #: The type token of ``StorageGatewaySnapshot`` (a ``pulumi.dynamic.Resource`` subclass).
 SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
+#: ``pulumi up``'s default ``--parallel``: 4 x GOMAXPROCS (``defaultParallel`` in the CLI).
+DEFAULT_PARALLEL = 4 * (os.cpu_count() or 1)
 
 
 class StepKind(enum.StrEnum):
@@ -122,6 +132,26 @@ class StepResult:
     preview: bool = False
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """What :meth:`Engine.deploy` did: each resource's step, and how long each one's ``Check``
+    took to answer (the step generator waits for it before it looks at the next resource)."""
+
+    steps: dict[str, StepResult]
+    check_seconds: dict[str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A resource after the step generator's Check (and Diff): what its step will be."""
+
+    name: str
+    old: ResourceState | None
+    checked: dict[str, Any]
+    diff: DiffOutcome | None = None
+
+
 class Engine:
     """Drives one plugin as the Pulumi engine would, keeping per-resource state.
 
@@ -148,6 +178,8 @@ class Engine:
         self._states: dict[str, ResourceState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: The step generator: Check and Diff of every resource, one at a time.
+        self._step_generator = threading.Lock()
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -191,31 +223,61 @@ class Engine:
         """Call ``Check`` against the inputs in state (if any); never raises on failures."""
         state = self.state(name)
         olds = state.inputs if state is not None else {}
-        return self._check(name, olds, self._with_provider(inputs))
+        with self._step_generator:
+            return self._check(name, olds, self._with_provider(inputs))
 
     def up(self, name: str, inputs: Mapping[str, Any]) -> StepResult:
         """Create, update, replace or leave ``name`` as the inputs require."""
         with self._resource_lock(name):
+            return self._apply(self._plan(name, inputs))
+
+    def deploy(
+        self, resources: Mapping[str, Mapping[str, Any]], *, parallel: int = DEFAULT_PARALLEL
+    ) -> Deployment:
+        """``pulumi up`` of several resources, registered in this order: the step generator
+        checks (and diffs) them one at a time on this thread, and hands each step to a pool of
+        ``parallel`` workers; the deployment ends when every step has."""
+        started = time.monotonic()
+        check_seconds: dict[str, float] = {}
+        futures: dict[str, Future[StepResult]] = {}
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="step") as workers:
+            for name, inputs in resources.items():
+                asked = time.monotonic()
+                planned = self._plan(name, inputs)
+                check_seconds[name] = time.monotonic() - asked
+                futures[name] = workers.submit(self._apply_locked, planned)
+            steps = {name: future.result() for name, future in futures.items()}
+        return Deployment(steps, check_seconds, time.monotonic() - started)
+
+    def _plan(self, name: str, inputs: Mapping[str, Any]) -> _Planned:
+        with self._step_generator:
             old = self.state(name)
             checked = self._check_or_raise(name, old, inputs)
-            if old is None:
-                return self._create(name, checked)
-            diff = self._diff(old, checked)
-            if not self._has_changes(diff, old, checked):
-                self._store(replace(old, inputs=checked))
-                return self._result(old, StepKind.SAME, diff=diff)
-            if diff.needs_replace:
-                return self._replace(old, checked, diff)
-            return self._update(old, checked, diff)
+            diff = None if old is None else self._diff(old, checked)
+        return _Planned(name, old, checked, diff)
+
+    def _apply_locked(self, planned: _Planned) -> StepResult:
+        with self._resource_lock(planned.name):
+            return self._apply(planned)
+
+    def _apply(self, planned: _Planned) -> StepResult:
+        old, checked, diff = planned.old, planned.checked, planned.diff
+        if old is None or diff is None:
+            return self._create(planned.name, checked)
+        if not self._has_changes(diff, old, checked):
+            self._store(replace(old, inputs=checked))
+            return self._result(old, StepKind.SAME, diff=diff)
+        if diff.needs_replace:
+            return self._replace(old, checked, diff)
+        return self._update(old, checked, diff)
 
     def preview(self, name: str, inputs: Mapping[str, Any]) -> StepResult:
         """Say what ``up`` would do, calling only ``Check`` and ``Diff``."""
         with self._resource_lock(name):
-            old = self.state(name)
-            checked = self._check_or_raise(name, old, inputs)
-            if old is None:
+            planned = self._plan(name, inputs)
+            old, checked, diff = planned.old, planned.checked, planned.diff
+            if old is None or diff is None:
                 return StepResult(name, StepKind.CREATE, inputs=public(checked), preview=True)
-            diff = self._diff(old, checked)
             if not self._has_changes(diff, old, checked):
                 kind = StepKind.SAME
             else:
