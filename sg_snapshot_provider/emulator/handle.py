@@ -61,15 +61,17 @@ class _ChildProcess:
     """The serving child: started, its URL read, its output drained, stopped."""
 
     def __init__(self, arguments: Sequence[str]) -> None:
-        python_path = os.pathsep.join(
-            filter(None, [str(_PACKAGE_ROOT), os.environ.get("PYTHONPATH")])
-        )
         environment = {
             **os.environ,
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
             "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": python_path,
         }
+        if _PACKAGE_ROOT.name not in ("site-packages", "dist-packages"):
+            # A source checkout: the child imports this very package. (An installed package
+            # is found anyway; its site-packages must not go ahead of the standard library.)
+            environment["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(_PACKAGE_ROOT), os.environ.get("PYTHONPATH")])
+            )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sg_snapshot_provider.emulator", *arguments],
             stdin=subprocess.PIPE,

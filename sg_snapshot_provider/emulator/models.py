@@ -85,6 +85,10 @@ RECURRENCE_HOURS = (1, 2, 4, 8, 12, 24)
 MAX_TAGS = 50
 #: ListGateways and ListVolumes: "By default, the operation returns a maximum of up to 100".
 DEFAULT_PAGE_SIZE = 100
+#: AWS's words when the gateway (or volume) type cannot do an operation, as seen on the wire
+#: for file gateways (terraform-provider-aws issue #25917: InvalidGatewayRequestException,
+#: errorCode NotSupported). The API reference only says "This operation is only supported in
+#: the cached volume and stored volume gateway types".
 NOT_SUPPORTED = "The specified operation is not supported"
 RESERVED_TAG_PREFIX = "aws:"
 
