@@ -43,8 +43,11 @@ MATRIX_TIMINGS: Final[Mapping[str, float]] = {
     "read_timeout_seconds": READ_TIMEOUT_SECONDS,
     "ambiguous_settle_seconds": 0.6,
     "poll_initial_seconds": 0.05,
-    "visibility_window_seconds": 1.0,
+    "visibility_window_seconds": 3.0,
 }
+#: The "visibility lag" fault: EC2 does not see a new snapshot by its ID for this long (within
+#: the plugin's visibility window above).
+LAG_SECONDS: Final = 1.0
 #: aws:maxRetries for the matrix: 4 attempts, so a fault that hits 3 times is ridden out.
 MAX_RETRIES: Final = 3
 STACK_CONFIG: Final[Mapping[str, str]] = {"aws:region": "us-east-1", "aws:maxRetries": "3"}
@@ -92,6 +95,8 @@ class Fault:
     status: int = 400
     mode: str = "reject"
     services: frozenset[str] = BOTH
+    #: How often it may hit (keys of COUNTS).
+    counts: tuple[str, ...] = ("once", "3 times", "always")
 
 
 FAULTS: Final = (
@@ -105,6 +110,9 @@ FAULTS: Final = (
     Fault("delay past the read timeout", "", mode="delay"),
     Fault("drop (done, no answer)", "", mode="drop"),
     Fault("after (done, then 500)", "InternalServerError", 500, mode="after"),
+    # Not an injected answer: the snapshot the step works on was made just before, and EC2
+    # (the emulator's visibility lag) does not show it by its ID yet.
+    Fault(f"visibility lag {LAG_SECONDS:g} s", "", mode="lag", counts=("once",)),
 )
 
 #: How many requests a fault hits (None: every one).
@@ -129,7 +137,7 @@ def cases() -> list[Case]:
         for operation in OPERATIONS
         for fault in FAULTS
         if operation.service in fault.services
-        for count in COUNTS
+        for count in fault.counts
     ]
 
 
@@ -189,21 +197,26 @@ def run_case(plugin: PluginProcess, emulator: Emulator, case: Case) -> Outcome:
     ec2 = Ec2View(emulator.url)
     engine = Engine(plugin, StorageGatewaySnapshotProvider())
     step = case.operation.step
+    if case.fault.mode == "lag":
+        emulator.set_visibility_lag(LAG_SECONDS)
     if step != "create":
         engine.up(RESOURCE, inputs(INITIAL_TAGS))
     emulator.clear_calls()
-    emulator.inject_fault(
-        case.operation.aws_call,
-        case.fault.code,
-        status=case.fault.status,
-        mode=case.fault.mode,
-        times=COUNTS[case.count],
-        delay_seconds=DELAY_SECONDS,
-    )
+    if case.fault.mode != "lag":
+        emulator.inject_fault(
+            case.operation.aws_call,
+            case.fault.code,
+            status=case.fault.status,
+            mode=case.fault.mode,
+            times=COUNTS[case.count],
+            delay_seconds=DELAY_SECONDS,
+        )
     error = _run_step(engine, step)
     emulator.clear_faults()
     if case.fault.mode == "delay":
         time.sleep(DELAY_SECONDS + 0.2)  # let requests the client gave up on land
+    if case.fault.mode == "lag":
+        time.sleep(LAG_SECONDS)  # the tally looks snapshots up by ID: let EC2 show them
     requests = sum(1 for c in emulator.calls() if c.operation == case.operation.aws_call)
     after_step = tally(engine, ec2, declared_tags(step, succeeded=error is None))
     after_rerun = after_step
@@ -295,7 +308,10 @@ def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
         "failed step is then re-run without the fault (as a user re-runs `pulumi up`), and",
         "*after re-run* says whether EC2 then matched the state exactly, tags included.",
         f"Plugin settings: aws:maxRetries={MAX_RETRIES} (4 attempts), read timeout "
-        f"{READ_TIMEOUT_SECONDS:g} s, delay faults {DELAY_SECONDS:g} s.",
+        f"{READ_TIMEOUT_SECONDS:g} s, delay faults {DELAY_SECONDS:g} s, EC2 visibility window "
+        f"{MATRIX_TIMINGS['visibility_window_seconds']:g} s. The *visibility lag* rows are",
+        "EC2's eventual consistency: the step runs right after the create, while EC2 answers",
+        f"InvalidSnapshot.NotFound for the new snapshot's ID for {LAG_SECONDS:g} s.",
         "",
         "| Call (step) | Fault | Hits | Outcome | Requests | Dup | Leak | Lost | Tags | "
         "After re-run |",
