@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -10,16 +9,11 @@ from typing import Any
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
-from pulumi.output import Unknown as PulumiUnknown
-from pulumi.runtime import rpc
 
 from . import aws
 from .errors import (
@@ -33,10 +27,8 @@ from .inputs import (
     CREATED_AT,
     INPUT_KEYS,
     OUTPUT_KEYS,
-    PROVIDER_KEY,
     TAGS,
     TAGS_ALL,
-    UNKNOWN,
     SnapshotArgs,
     Unknown,
     VolumeArn,
@@ -49,46 +41,24 @@ from .inputs import (
     tag_changes,
     without_provider_tags,
 )
-from .plugin_threads import widen_plugin_thread_pool
-from .settings import Settings, settings_from_config
+from .providers.common import ConfiguredProvider, from_engine, invalid_inputs, to_engine
 
 
-class StorageGatewaySnapshotProvider(ResourceProvider):
+class StorageGatewaySnapshotProvider(ConfiguredProvider):
     """Creates, reads, re-tags and deletes Storage Gateway volume snapshots (EBS snapshots).
 
     Pickled by reference and holding no state in its pickled form: settings (which may hold
-    credentials) are set by :meth:`configure` in the plugin process and never reach state.
+    credentials) are set by ``configure`` in the plugin process and never reach state.
     """
 
-    # Nothing secret is ever captured (see __reduce__), so the serialized provider need not be
-    # encrypted in state.
-    serialize_as_secret_always = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._settings = Settings()
-
-    def __reduce__(self) -> tuple[type[StorageGatewaySnapshotProvider], tuple[()]]:
-        # Only the class reference is pickled: no settings, no credentials, no clients.
-        return (type(self), ())
-
-    def configure(self, req: ConfigureRequest) -> None:
-        self._settings = settings_from_config(req.config.get, os.environ)
-        # Waiting creates must not hold the plugin's 4 threads (plugin_threads explains).
-        widen_plugin_thread_pool()
-
-    @property
-    def _policy(self) -> aws.RetryPolicy:
-        return aws.RetryPolicy.of(self._settings)
-
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        args, failures = parse_args(_from_engine(news), self._settings.default_tags_map)
+        args, failures = parse_args(from_engine(news), self._settings.default_tags_map)
         if args is None:
             return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
-        return CheckResult(_to_engine(args.to_props()), [])
+        return CheckResult(to_engine(args.to_props()), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_props(_from_engine(olds), _from_engine(news))
+        result = diff_props(from_engine(olds), from_engine(news))
         return DiffResult(changes=result.changes, replaces=result.replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -144,7 +114,7 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         return _described(info)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        olds = _from_engine(props)
+        olds = from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
         try:
             info = aws.find_snapshot_by_id(ec2, id_, self._policy, created_at=_created_at(olds))
@@ -163,7 +133,7 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         return ReadResult(info.snapshot_id, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        old_outs = _from_engine(olds)
+        old_outs = from_engine(olds)
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
@@ -187,16 +157,15 @@ class StorageGatewaySnapshotProvider(ResourceProvider):
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        olds = _from_engine(props)
+        olds = from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
         aws.delete_snapshot(ec2, id_, self._policy, created_at=_created_at(olds))
 
     def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""
-        args, failures = parse_args(_from_engine(props), self._settings.default_tags_map)
+        args, failures = parse_args(from_engine(props), self._settings.default_tags_map)
         if args is None or _has_unknown(args):
-            problems = "; ".join(f"{f.property}: {f.reason}" for f in failures)
-            raise ValueError(f"invalid StorageGatewaySnapshot inputs: {problems or 'unknown'}")
+            raise invalid_inputs("StorageGatewaySnapshot", failures)
         return args
 
 
@@ -284,31 +253,3 @@ def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
 
 def _has_unknown(args: SnapshotArgs) -> bool:
     return contains_unknown(args.to_props())
-
-
-# --- engine values <-> domain values --------------------------------------------------------
-
-
-def _from_engine(value: Any) -> Any:
-    """Plain values for the pure modules: secrets unwrapped (the provider does not accept
-    secrets, but be safe), both of Pulumi's unknown markers mapped to inputs.UNKNOWN, and
-    ``__provider`` dropped."""
-    if isinstance(value, PulumiUnknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
-        return UNKNOWN
-    if rpc.is_rpc_secret(value):
-        return _from_engine(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, Mapping):
-        return {k: _from_engine(v) for k, v in value.items() if k != PROVIDER_KEY}
-    if isinstance(value, list):
-        return [_from_engine(v) for v in value]
-    return value
-
-
-def _to_engine(value: Any) -> Any:
-    if isinstance(value, Unknown):
-        return PULUMI_UNKNOWN
-    if isinstance(value, Mapping):
-        return {k: _to_engine(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_engine(v) for v in value]
-    return value

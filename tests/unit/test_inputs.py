@@ -137,7 +137,7 @@ def test_tags_must_be_a_map() -> None:
         ({"": "v"}, 'tags[""]', "1 to 127 characters long; got 0"),
         ({"k" * 128: "v"}, f'tags["{"k" * 128}"]', "got 128"),
         ({"team": "v" * 257}, 'tags["team"]', "at most 256 characters long; got 257"),
-        ({"bad#key": "v"}, 'tags["bad#key"]', "letters, digits, white space"),
+        ({"bad#key": "v"}, 'tags["bad#key"]', "letters, digits, spaces"),
         ({"team": "a*b"}, 'tags["team"]', "tag values may contain only"),
         ({"aws:owner": "me"}, 'tags["aws:owner"]', "may not start with aws:"),
         ({"AWS:owner": "me"}, 'tags["AWS:owner"]', "may not start with aws:"),
@@ -287,3 +287,17 @@ def test_volume_arn_pattern_is_botocores() -> None:
 
     model = botocore.session.get_session().get_service_model("storagegateway")
     assert model.shape_for("VolumeARN").metadata["pattern"] == VOLUME_ARN_PATTERN
+
+
+@pytest.mark.parametrize("key", ["tab\there", "new\nline", "bell\a"])
+def test_control_characters_are_not_tag_spaces(key: str) -> None:
+    """Storage Gateway's TagKey pattern allows \\p{Z} separators, which tabs and new lines are not
+    (Python's isspace() says they are)."""
+    failure = only_failure(props(tags={key: "v"}))
+    assert "spaces" in failure.reason
+
+
+def test_unicode_letters_digits_and_spaces_are_tag_characters() -> None:
+    args, failures = parse_args(props(tags={"équipe\u00a0de nuit": "٣ جهاز"}))
+    assert failures == []
+    assert args is not None

@@ -1,0 +1,305 @@
+"""Rules every resource of the package shares: unknowns, failures, volume ARNs, descriptions,
+tags and their arithmetic. Pure: no I/O, no boto3, no Pulumi.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, NamedTuple
+
+
+class Unknown:
+    """A value Pulumi does not know yet (during preview). Use the :data:`UNKNOWN` singleton."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = Unknown()
+
+#: The key under which the engine sends the serialized provider with every request.
+PROVIDER_KEY = "__provider"
+
+VOLUME_ARN_MIN, VOLUME_ARN_MAX = 50, 500
+#: Storage Gateway's VolumeARN pattern, exactly as botocore's model writes it (a unit test
+#: compares the two). The emulator validates with this same expression.
+VOLUME_ARN_PATTERN: Final = (
+    r"arn:(aws(|-cn|-us-gov|-iso[A-Za-z0-9_-]*|-eusc)):storagegateway:[a-z\-0-9]+:[0-9]+:"
+    r"gateway\/(.+)\/volume\/vol-(\S+)"
+)
+VOLUME_ARN_RE: Final = re.compile(VOLUME_ARN_PATTERN)
+DESCRIPTION_MAX = 255
+MAX_TAGS = 50
+#: The tag that makes create exactly-once: CreateSnapshot has no client token, so every create
+#: puts a fresh UUID under this key and, when CreateSnapshot's answer is lost, looks the snapshot
+#: up by it instead of making a second one. Users may not set it; read hides it.
+CREATE_TOKEN_TAG: Final = "sg-snapshot-provider:create-token"
+#: What a resource may use of EC2's 50 tags: one is the create token.
+MAX_USER_TAGS = MAX_TAGS - 1
+#: Storage Gateway allows 128, but EC2's own tag calls (used for every later change) allow 127.
+TAG_KEY_MAX = 127
+TAG_VALUE_MAX = 256
+#: Besides letters (\p{L}), separators (\p{Z}) and digits (\p{N}): Storage Gateway's TagKey
+#: pattern, ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``. Tabs and new lines are not \p{Z}.
+_TAG_PUNCTUATION: Final = frozenset("_.:/=+-@")
+_RESERVED_TAG_PREFIX = "aws:"
+_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
+
+
+class Failure(NamedTuple):
+    """One validation failure: the property path and the rule it broke, in words."""
+
+    property: str
+    reason: str
+
+
+def path(parent: str, key: str) -> str:
+    """Property path of a map entry, e.g. ``tags["cost center"]``."""
+    return f"{parent}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+def contains_unknown(value: Any) -> bool:
+    """True when ``value`` is, or holds somewhere inside, an unknown."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def volume_arn_problem(value: Any, name: str = "volume_arn") -> str | None:
+    """Why ``value`` is not a valid volume ARN, or None when it is."""
+    if value is None:
+        return f"{name} is required"
+    if not isinstance(value, str):
+        return f"{name} must be a string; got {type_name(value)}"
+    if not VOLUME_ARN_MIN <= len(value) <= VOLUME_ARN_MAX:
+        return (
+            f"{name} must be {VOLUME_ARN_MIN} to {VOLUME_ARN_MAX} characters long; got {len(value)}"
+        )
+    if not VOLUME_ARN_RE.fullmatch(value):
+        return (
+            f"{name} must be a Storage Gateway volume ARN such as "
+            "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B/volume/"
+            f"vol-1122AABB; got {value!r}"
+        )
+    return None
+
+
+def check_volume_arn(
+    value: Any, failures: list[Failure], name: str = "volume_arn"
+) -> str | Unknown | None:
+    """The volume ARN, or None after adding the failure (an unknown passes)."""
+    if isinstance(value, Unknown):
+        return value
+    reason = volume_arn_problem(value, name)
+    if reason:
+        failures.append(Failure(name, reason))
+        return None
+    return str(value)
+
+
+def check_description(
+    value: Any, failures: list[Failure], name: str = "description", *, required: bool = True
+) -> str | Unknown | None:
+    """A 1 to 255 character description, or None (after adding the failure when required or
+    malformed; an unknown passes)."""
+    if isinstance(value, Unknown):
+        return value
+    if value is None:
+        if required:
+            failures.append(Failure(name, f"{name} is required"))
+    elif not isinstance(value, str):
+        failures.append(Failure(name, f"{name} must be a string; got {type_name(value)}"))
+    elif not 1 <= len(value) <= DESCRIPTION_MAX:
+        failures.append(
+            Failure(
+                name,
+                f"{name} must be 1 to {DESCRIPTION_MAX} characters long; got {len(value)}",
+            )
+        )
+    else:
+        return value
+    return None
+
+
+def check_tags(
+    value: Any, failures: list[Failure], name: str = "tags"
+) -> Mapping[str, str | Unknown] | Unknown | None:
+    """The tags (None in the inputs: none), or None after adding every failure, each naming its
+    entry (``tags["bad key"]``)."""
+    if value is None:
+        return {}
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, Mapping):
+        failures.append(
+            Failure(name, f"{name} must be a map of strings to strings; got {type_name(value)}")
+        )
+        return None
+    count = len(failures)
+    if len(value) > MAX_USER_TAGS:
+        failures.append(
+            Failure(
+                name, f"at most {MAX_USER_TAGS} tags are allowed {_TOKEN_NOTE}; got {len(value)}"
+            )
+        )
+    for key, tag_value in value.items():
+        failures.extend(Failure(path(name, str(key)), r) for r in tag_problems(key, tag_value))
+    return None if len(failures) > count else dict(value)
+
+
+def _has_only_tag_characters(text: str) -> bool:
+    return all(unicodedata.category(char)[0] in "LZN" or char in _TAG_PUNCTUATION for char in text)
+
+
+def tag_problems(key: Any, value: Any) -> list[str]:
+    """Every rule the tag ``key = value`` breaks (empty when it is valid)."""
+    problems: list[str] = []
+    if not isinstance(key, str):
+        return [f"tag keys must be strings; got {type_name(key)}"]
+    if not 1 <= len(key) <= TAG_KEY_MAX:
+        problems.append(f"tag keys must be 1 to {TAG_KEY_MAX} characters long; got {len(key)}")
+    if not _has_only_tag_characters(key):
+        problems.append("tag keys may contain only letters, digits, spaces and + - = . _ : / @")
+    if key.lower().startswith(_RESERVED_TAG_PREFIX):
+        problems.append("tag keys may not start with aws: (reserved for AWS)")
+    if key == CREATE_TOKEN_TAG:
+        problems.append(
+            f"the tag key {CREATE_TOKEN_TAG} is reserved: the provider sets it on every "
+            "snapshot to create it exactly once"
+        )
+    if isinstance(value, Unknown):
+        return problems
+    if not isinstance(value, str):
+        problems.append(f"tag values must be strings; got {type_name(value)}")
+        return problems
+    if len(value) > TAG_VALUE_MAX:
+        problems.append(
+            f"tag values must be at most {TAG_VALUE_MAX} characters long; got {len(value)}"
+        )
+    if not _has_only_tag_characters(value):
+        problems.append("tag values may contain only letters, digits, spaces and + - = . _ : / @")
+    return problems
+
+
+def type_name(value: Any) -> str:
+    """How a wrong value is named in a failure: "a map", "the number 5", …"""
+    names = {dict: "a map", list: "a list", str: "a string", bool: "a boolean"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return type(value).__name__
+
+
+# --- ARNs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VolumeArn:
+    """The parts of a Storage Gateway volume ARN."""
+
+    arn: str
+    partition: str
+    region: str
+    account_id: str
+    gateway_arn: str
+    volume_id: str
+
+
+def parse_volume_arn(arn: str) -> VolumeArn:
+    """Split a volume ARN; raises ``ValueError`` with the rule when it is not one."""
+    problem = volume_arn_problem(arn)
+    if problem:
+        raise ValueError(problem)
+    _arn, partition, _service, region, account_id, _rest = arn.split(":", 5)
+    gateway_arn, _, volume = arn.rpartition("/volume/")
+    return VolumeArn(
+        arn=arn,
+        partition=partition,
+        region=region,
+        account_id=account_id,
+        gateway_arn=gateway_arn,
+        volume_id=volume,
+    )
+
+
+def snapshot_arn(partition: str, region: str, snapshot_id: str) -> str:
+    """The EBS snapshot's ARN (snapshots have no account in their ARN)."""
+    return f"arn:{partition}:ec2:{region}::snapshot/{snapshot_id.lower()}"
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def merge_tags(
+    default_tags: Mapping[str, str], tags: Mapping[str, str | Unknown]
+) -> dict[str, str | Unknown]:
+    """``tags_all``: the provider's default tags with the resource's tags over them."""
+    return {**default_tags, **tags}
+
+
+def without_provider_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags a user declared: EC2's tags without the provider's own create token."""
+    return {key: value for key, value in tags.items() if key != CREATE_TOKEN_TAG}
+
+
+def resource_tags_from_actual(
+    actual: Mapping[str, str],
+    default_tags: Mapping[str, str],
+    previous_tags: Mapping[str, Any],
+) -> dict[str, str]:
+    """The resource's own ``tags`` as seen on EC2: every actual tag except those that are just
+    an unchanged default tag the resource did not set itself. Out-of-band tags and changed
+    values therefore show up in ``tags``, and the next diff wants to put them back."""
+    return {
+        key: value
+        for key, value in actual.items()
+        if key in previous_tags or default_tags.get(key) != value
+    }
+
+
+@dataclass(frozen=True)
+class TagChanges:
+    """How to turn one tag set into another with EC2's calls: keys to delete (DeleteTags) and
+    tags to create or overwrite (CreateTags)."""
+
+    to_delete: tuple[str, ...] = ()
+    to_set: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_delete and not self.to_set
+
+    def apply(self, tags: Mapping[str, str]) -> dict[str, str]:
+        """The tag set after the changes (what EC2 will hold)."""
+        result = {k: v for k, v in tags.items() if k not in self.to_delete}
+        result.update(self.to_set)
+        return result
+
+
+def tag_changes(old: Mapping[str, str], new: Mapping[str, str]) -> TagChanges:
+    """The least EC2 work that turns ``old`` into ``new``."""
+    to_delete = tuple(sorted(k for k in old if k not in new))
+    to_set = {k: v for k, v in new.items() if old.get(k) != v}
+    return TagChanges(to_delete, to_set)

@@ -1,0 +1,269 @@
+"""The snapshot resource's inputs: parse, validate and normalise them; compare old and new.
+
+Pure: no I/O, no boto3, no Pulumi. The provider maps Pulumi's "unknown" markers (preview) to
+:data:`UNKNOWN` before calling in here, and back on the way out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, NamedTuple
+
+from .common import (
+    CREATE_TOKEN_TAG,
+    MAX_TAGS,
+    MAX_USER_TAGS,
+    PROVIDER_KEY,
+    UNKNOWN,
+    Failure,
+    Unknown,
+    check_description,
+    check_tags,
+    check_volume_arn,
+    contains_unknown,
+    merge_tags,
+    path,
+    type_name,
+)
+
+# Input keys (DESIGN §2).
+VOLUME_ARN = "volume_arn"
+DESCRIPTION = "description"
+TAGS = "tags"
+WAIT_FOR_COMPLETION = "wait_for_completion"
+COMPLETION_TIMEOUT_SECONDS = "completion_timeout_seconds"
+TRIGGERS = "triggers"
+INPUT_KEYS: Final = (
+    VOLUME_ARN,
+    DESCRIPTION,
+    TAGS,
+    WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS,
+    TRIGGERS,
+)
+
+TAGS_ALL = "tags_all"
+#: When the provider learnt of the snapshot (ISO 8601, UTC): the start of EC2's visibility
+#: window, within which "not found" means "not visible yet".
+CREATED_AT = "created_at"
+#: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
+#: engine's diff too.
+OUTPUT_KEYS: Final = (
+    "snapshot_id",
+    "arn",
+    "region",
+    "account_id",
+    "gateway_arn",
+    "volume_id",
+    TAGS_ALL,
+    "state",
+    "progress",
+    "start_time",
+    "volume_size_gib",
+    "encrypted",
+    "kms_key_id",
+    "owner_id",
+    CREATED_AT,
+)
+
+REPLACE_KEYS: Final = (VOLUME_ARN, DESCRIPTION, TRIGGERS)
+UPDATE_KEYS: Final = (TAGS, TAGS_ALL, WAIT_FOR_COMPLETION, COMPLETION_TIMEOUT_SECONDS)
+
+DEFAULT_WAIT_FOR_COMPLETION: Final = False
+DEFAULT_COMPLETION_TIMEOUT_SECONDS: Final = 3600
+#: A day: a snapshot of a large, busy volume can take hours, but a deployment that blocks for
+#: longer than a day is a mistake, not a plan.
+MAX_COMPLETION_TIMEOUT_SECONDS: Final = 86400
+
+Scalar = str | int | float | bool
+_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
+
+
+@dataclass(frozen=True)
+class SnapshotArgs:
+    """Validated, normalised inputs. A field is :data:`UNKNOWN` only during preview."""
+
+    volume_arn: str | Unknown
+    description: str | Unknown
+    tags: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    wait_for_completion: bool | Unknown = DEFAULT_WAIT_FOR_COMPLETION
+    completion_timeout_seconds: int | float | Unknown = DEFAULT_COMPLETION_TIMEOUT_SECONDS
+    triggers: Mapping[str, Scalar | Unknown] | Unknown = field(default_factory=dict)
+    #: ``tags`` merged over the provider's default tags (``aws:defaultTags``).
+    tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+
+    def to_props(self) -> dict[str, Any]:
+        """The normalised inputs as a property dict (what check hands back to the engine)."""
+        return {
+            VOLUME_ARN: self.volume_arn,
+            DESCRIPTION: self.description,
+            TAGS: _copy(self.tags),
+            WAIT_FOR_COMPLETION: self.wait_for_completion,
+            COMPLETION_TIMEOUT_SECONDS: self.completion_timeout_seconds,
+            TRIGGERS: _copy(self.triggers),
+            TAGS_ALL: _copy(self.tags_all),
+        }
+
+
+def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
+    return value if isinstance(value, Unknown) else dict(value)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def parse_args(
+    props: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+) -> tuple[SnapshotArgs | None, list[Failure]]:
+    """Validate ``props`` (the resource's inputs) against DESIGN §1's rules.
+
+    Returns the normalised arguments, or ``None`` and every failure found. Wrong types are
+    failures, never exceptions. ``__provider`` and output-only keys are ignored; any other key
+    that is not an input is a failure, so a typo does not silently vanish.
+    """
+    defaults = dict(default_tags or {})
+    failures: list[Failure] = []
+    for key in props:
+        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
+            failures.append(
+                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
+            )
+    volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
+    description = check_description(props.get(DESCRIPTION), failures)
+    tags = check_tags(props.get(TAGS), failures)
+    wait = _check_wait(props.get(WAIT_FOR_COMPLETION), failures)
+    timeout = _check_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
+    triggers = _check_triggers(props.get(TRIGGERS), failures)
+    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
+    if tags is not None and not isinstance(tags, Unknown):
+        tags_all = merge_tags(defaults, tags)
+        if len(tags_all) > MAX_USER_TAGS:
+            failures.append(
+                Failure(
+                    TAGS,
+                    f"tags merged with the {len(defaults)} aws:defaultTags make "
+                    f"{len(tags_all)} tags; at most {MAX_USER_TAGS} are allowed {_TOKEN_NOTE}",
+                )
+            )
+    if failures:
+        return None, failures
+    # No failure means every field parsed.
+    assert volume_arn is not None
+    assert description is not None
+    assert tags is not None
+    assert wait is not None
+    assert timeout is not None
+    assert triggers is not None
+    args = SnapshotArgs(volume_arn, description, tags, wait, timeout, triggers, tags_all)
+    return args, []
+
+
+def _check_wait(value: Any, failures: list[Failure]) -> bool | Unknown | None:
+    if value is None:
+        return DEFAULT_WAIT_FOR_COMPLETION
+    if isinstance(value, bool | Unknown):
+        return value
+    failures.append(
+        Failure(
+            WAIT_FOR_COMPLETION,
+            f"wait_for_completion must be true or false; got {type_name(value)}",
+        )
+    )
+    return None
+
+
+def _check_timeout(value: Any, failures: list[Failure]) -> int | float | Unknown | None:
+    if value is None:
+        return DEFAULT_COMPLETION_TIMEOUT_SECONDS
+    if isinstance(value, Unknown):
+        return value
+    rule = (
+        "completion_timeout_seconds must be a number of seconds greater than 0 and at most "
+        f"{MAX_COMPLETION_TIMEOUT_SECONDS} (one day)"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {type_name(value)}"))
+        return None
+    if not (math.isfinite(value) and 0 < value <= MAX_COMPLETION_TIMEOUT_SECONDS):
+        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {value}"))
+        return None
+    # The engine's wire format turns every number into a float: show 3600, not 3600.0.
+    return int(value) if float(value).is_integer() else value
+
+
+def _check_triggers(
+    value: Any, failures: list[Failure]
+) -> Mapping[str, Scalar | Unknown] | Unknown | None:
+    if value is None:
+        return {}
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, Mapping):
+        failures.append(
+            Failure(
+                TRIGGERS,
+                f"triggers must be a map of strings to strings, numbers or booleans; "
+                f"got {type_name(value)}",
+            )
+        )
+        return None
+    count = len(failures)
+    for key, item in value.items():
+        if not isinstance(item, str | int | float | bool | Unknown):
+            failures.append(
+                Failure(
+                    path(TRIGGERS, str(key)),
+                    f"trigger values must be strings, numbers or booleans; got {type_name(item)}",
+                )
+            )
+    return None if len(failures) > count else dict(value)
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+class PropsDiff(NamedTuple):
+    """What changed between the old outputs and the new inputs."""
+
+    replaces: list[str]
+    updates: list[str]
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.replaces or self.updates)
+
+
+_EMPTY_DEFAULTS: Final[dict[str, Any]] = {
+    TAGS: {},
+    TRIGGERS: {},
+    WAIT_FOR_COMPLETION: DEFAULT_WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS: DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+}
+
+
+def diff_props(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
+    """Compare old **outputs** with new (checked) inputs, as the engine's Diff does.
+
+    Replace keys force a new snapshot (EC2 cannot change a snapshot's volume or description);
+    update keys are changed in place. An unknown new value counts as a change, so an unknown
+    replace key means replace. ``__provider`` and output-only keys are never compared, except
+    ``tags_all`` which check computes from the inputs and read refreshes from EC2.
+    """
+    replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
+    updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
+    return PropsDiff(replaces, updates)
+
+
+def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    if key == TAGS_ALL:
+        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
+            return False
+        old = olds.get(TAGS_ALL, olds.get(TAGS, {}))
+    else:
+        old = olds.get(key, _EMPTY_DEFAULTS.get(key))
+    new = news.get(key, _EMPTY_DEFAULTS.get(key))
+    if contains_unknown(new):
+        return True
+    return bool(old != new)

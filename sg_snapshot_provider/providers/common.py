@@ -1,0 +1,77 @@
+"""What every provider of the package does the same way: settings from the stack config,
+nothing pickled into state but the class, and engine values mapped to and from the pure
+modules' values."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Self
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
+from pulumi.output import Unknown as PulumiUnknown
+from pulumi.runtime import rpc
+
+from .. import aws
+from ..inputs import PROVIDER_KEY, UNKNOWN, Failure, Unknown
+from ..plugin_threads import widen_plugin_thread_pool
+from ..settings import Settings, settings_from_config
+
+
+class ConfiguredProvider(ResourceProvider):
+    """A provider whose settings (which may hold credentials) are set by :meth:`configure` in
+    the plugin process and never reach state: only the class is pickled, by reference."""
+
+    # Nothing secret is ever captured (see __reduce__), so the serialized provider need not be
+    # encrypted in state.
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings = Settings()
+
+    def __reduce__(self) -> tuple[type[Self], tuple[()]]:
+        # Only the class reference is pickled: no settings, no credentials, no clients.
+        return (type(self), ())
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._settings = settings_from_config(req.config.get, os.environ)
+        # Waiting calls must not hold the plugin's 4 threads (plugin_threads explains).
+        widen_plugin_thread_pool()
+
+    @property
+    def _policy(self) -> aws.RetryPolicy:
+        return aws.RetryPolicy.of(self._settings)
+
+
+def invalid_inputs(resource: str, failures: list[Failure]) -> ValueError:
+    """Inputs create/update got that check would have refused: the engine checks first, so
+    this is a bug, said plainly."""
+    problems = "; ".join(f"{f.property}: {f.reason}" for f in failures)
+    return ValueError(f"invalid {resource} inputs: {problems or 'unknown'}")
+
+
+def from_engine(value: Any) -> Any:
+    """Plain values for the pure modules: secrets unwrapped (the providers do not accept
+    secrets, but be safe), both of Pulumi's unknown markers mapped to inputs.UNKNOWN, and
+    ``__provider`` dropped."""
+    if isinstance(value, PulumiUnknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return UNKNOWN
+    if rpc.is_rpc_secret(value):
+        return from_engine(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, Mapping):
+        return {k: from_engine(v) for k, v in value.items() if k != PROVIDER_KEY}
+    if isinstance(value, list):
+        return [from_engine(v) for v in value]
+    return value
+
+
+def to_engine(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return PULUMI_UNKNOWN
+    if isinstance(value, Mapping):
+        return {k: to_engine(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_engine(v) for v in value]
+    return value
