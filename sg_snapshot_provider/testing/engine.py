@@ -3,15 +3,29 @@
 The sequences are those of DESIGN §3:
 
 - up, new resource: Check → Create
-- up, existing: Check → Diff → nothing (same) | Update | replace (Create new → Delete old, or
-  Delete old → Create new when the provider asks for delete-before-replace)
-- preview: Check (→ Diff), inputs may hold unknowns; nothing is created, updated or deleted
-- refresh: Read(id, old outputs, old inputs); an empty ID drops the resource from state;
-  otherwise Diff(refreshed outputs, inputs) says whether the next up would change anything
+- up, existing: Check → Diff → nothing (same) | Update | replace. Replace is create-before-delete:
+  Create new, and the old resource stays in state marked for deletion until the end of the
+  deployment, when it is deleted; a failed delete leaves it there, to be retried at the end of
+  the next up (its ID is never lost). With delete-before-replace (the provider's Diff or the
+  resource option) the old one is deleted first.
+- preview: Check (→ Diff) only, in its own plugin process for a whole program (``pulumi up``
+  previews first); inputs may hold unknowns; nothing is created, updated or deleted
+- refresh: Read(id, old outputs, old inputs); an empty ID drops the resource from state; the
+  outputs are replaced wholesale, the stored inputs only when Read returns inputs; then
+  Diff(refreshed state, old inputs) says whether the resource drifted
 - destroy: Delete(id, old outputs); the resource leaves state
 
+Resource options are applied where the engine applies them (``step_generator.go``, ``step.go``):
+``ignore_changes`` copies the old inputs into the new ones *before* Check; ``retain_on_delete``
+makes a delete a no-op; ``protect`` refuses a delete or a replace before any call;
+``delete_before_replace`` overrides the provider's answer; ``replace_on_changes`` works only
+where the engine itself computes the changed keys (a Diff answering "unknown"): the
+dynamic-provider plugin sends no detailed diff. ``custom_timeouts`` are recorded and reach no
+dynamic provider (the plugin never reads them).
+
 State is kept per resource name, as the engine keeps it per URN: the ID, the checked inputs and
-the outputs (both with the serialized provider under ``__provider``, as in a checkpoint).
+the outputs (both with the serialized provider under ``__provider``, as in a checkpoint), its
+options, and the "creating" operations that never finished (``pending_operations``).
 
 Concurrency is the engine's (``pkg/resource/deploy/step_generator.go`` and
 ``deployment_executor.go`` in the pulumi repository): ``Check`` and ``Diff`` are made by the step
@@ -105,6 +119,24 @@ class DiffOutcome:
         return bool(self.replaces)
 
 
+class ProtectedError(Exception):
+    """The resource is protected: the engine refuses to delete or replace it."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Resource options (``pulumi.ResourceOptions``) the engine acts on."""
+
+    ignore_changes: tuple[str, ...] = ()
+    retain_on_delete: bool = False
+    protect: bool = False
+    #: None: as the provider's Diff says.
+    delete_before_replace: bool | None = None
+    replace_on_changes: tuple[str, ...] = ()
+    #: Recorded only: the dynamic-provider plugin never reads the requests' timeouts.
+    custom_timeouts: Mapping[str, str] | None = None
+
+
 @dataclass(frozen=True)
 class ResourceState:
     """What the engine's state holds for one resource."""
@@ -114,6 +146,7 @@ class ResourceState:
     id: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    options: Options = Options()
 
 
 @dataclass(frozen=True)
@@ -149,6 +182,7 @@ class _Planned:
     name: str
     old: ResourceState | None
     checked: dict[str, Any]
+    options: Options
     diff: DiffOutcome | None = None
 
 
@@ -176,6 +210,10 @@ class Engine:
         self.project = project
         self.stack = stack
         self._states: dict[str, ResourceState] = {}
+        #: Replaced resources waiting for the end of the deployment (``delete: true``).
+        self._pending_deletes: list[ResourceState] = []
+        #: Creates sent and never answered (``pending_operations`` of type "creating").
+        self._pending_creates: dict[str, dict[str, Any]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         #: The step generator: Check and Diff of every resource, one at a time.
@@ -213,6 +251,78 @@ class Engine:
         with self._guard:
             self._states.pop(name, None)
 
+    def pending_deletes(self) -> list[ResourceState]:
+        """Replaced resources still in state, marked for deletion."""
+        with self._guard:
+            return list(self._pending_deletes)
+
+    def pending_creates(self) -> dict[str, dict[str, Any]]:
+        """Resource name → inputs of each Create that was sent and never answered."""
+        with self._guard:
+            return dict(self._pending_creates)
+
+    def for_preview(self, plugin: PluginProcess) -> Engine:
+        """An engine over a copy of this state in another plugin process, as ``pulumi up``
+        previews in its own: use it for :meth:`preview` only."""
+        twin = Engine(
+            plugin,
+            self.serialized_provider,
+            type_token=self.type_token,
+            project=self.project,
+            stack=self.stack,
+        )
+        with self._guard:
+            twin._states = dict(self._states)
+        return twin
+
+    def export(self) -> dict[str, Any]:
+        """The state in the shape of ``pulumi stack export`` (version 3): the stack resource,
+        each resource (replaced ones with ``delete: true``) and the pending creates."""
+        stack_urn = (
+            f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::"
+            f"{self.project}-{self.stack}"
+        )
+
+        def entry(state: ResourceState, *, delete: bool = False) -> dict[str, Any]:
+            resource = {
+                "urn": self.urn(state.name),
+                "custom": True,
+                "id": state.id,
+                "type": state.type,
+                "inputs": public(state.inputs),
+                "outputs": public(state.outputs),
+                "parent": stack_urn,
+                "protect": state.options.protect,
+                "retainOnDelete": state.options.retain_on_delete,
+            }
+            return {**resource, "delete": True} if delete else resource
+
+        with self._guard:
+            resources = [entry(state) for state in self._states.values()]
+            resources += [entry(state, delete=True) for state in self._pending_deletes]
+            creating = [
+                {
+                    "resource": {
+                        "urn": self.urn(name),
+                        "custom": True,
+                        "type": self.type_token,
+                        "inputs": public(inputs),
+                        "parent": stack_urn,
+                    },
+                    "type": "creating",
+                }
+                for name, inputs in self._pending_creates.items()
+            ]
+        stack = {"urn": stack_urn, "custom": False, "type": "pulumi:pulumi:Stack"}
+        return {
+            "version": 3,
+            "deployment": {
+                "manifest": {"version": "harness"},
+                "resources": [stack, *resources],
+                "pending_operations": creating,
+            },
+        }
+
     # -- operations -------------------------------------------------------------------------------
 
     def configure(self, config: Mapping[str, str]) -> None:
@@ -226,35 +336,54 @@ class Engine:
         with self._step_generator:
             return self._check(name, olds, self._with_provider(inputs))
 
-    def up(self, name: str, inputs: Mapping[str, Any]) -> StepResult:
-        """Create, update, replace or leave ``name`` as the inputs require."""
+    def up(
+        self, name: str, inputs: Mapping[str, Any], options: Options | None = None
+    ) -> StepResult:
+        """Create, update, replace or leave ``name`` as the inputs require: a deployment of
+        this one resource (the old resource of a replace is deleted at its end)."""
         with self._resource_lock(name):
-            return self._apply(self._plan(name, inputs))
+            step = self._apply(self._plan(name, inputs, options or Options()))
+        self._delete_replaced()
+        return step
 
     def deploy(
-        self, resources: Mapping[str, Mapping[str, Any]], *, parallel: int = DEFAULT_PARALLEL
+        self,
+        resources: Mapping[str, Mapping[str, Any]],
+        *,
+        parallel: int = DEFAULT_PARALLEL,
+        options: Mapping[str, Options] | None = None,
     ) -> Deployment:
-        """``pulumi up`` of several resources, registered in this order: the step generator
-        checks (and diffs) them one at a time on this thread, and hands each step to a pool of
-        ``parallel`` workers; the deployment ends when every step has."""
+        """``pulumi up`` of a whole program whose resources are registered in this order: the
+        step generator checks (and diffs) them one at a time on this thread, and hands each
+        step to a pool of ``parallel`` workers. Once every step has ended, replaced resources
+        are deleted, then the resources in state the program no longer declares (newest
+        first)."""
         started = time.monotonic()
         check_seconds: dict[str, float] = {}
         futures: dict[str, Future[StepResult]] = {}
         with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="step") as workers:
             for name, inputs in resources.items():
                 asked = time.monotonic()
-                planned = self._plan(name, inputs)
+                planned = self._plan(name, inputs, (options or {}).get(name, Options()))
                 check_seconds[name] = time.monotonic() - asked
                 futures[name] = workers.submit(self._apply_locked, planned)
             steps = {name: future.result() for name, future in futures.items()}
+        self._delete_replaced()
+        for name in reversed(self.names()):
+            if name not in resources:
+                steps[name] = self.destroy(name)
         return Deployment(steps, check_seconds, time.monotonic() - started)
 
-    def _plan(self, name: str, inputs: Mapping[str, Any]) -> _Planned:
+    def _plan(self, name: str, inputs: Mapping[str, Any], options: Options) -> _Planned:
         with self._step_generator:
             old = self.state(name)
+            if old is not None:
+                inputs = _ignore_changes(inputs, old.inputs, options.ignore_changes)
             checked = self._check_or_raise(name, old, inputs)
             diff = None if old is None else self._diff(old, checked)
-        return _Planned(name, old, checked, diff)
+            if diff is not None and old is not None:
+                diff = _replace_on_changes(diff, old, checked, options.replace_on_changes)
+        return _Planned(name, old, checked, options, diff)
 
     def _apply_locked(self, planned: _Planned) -> StepResult:
         with self._resource_lock(planned.name):
@@ -263,18 +392,28 @@ class Engine:
     def _apply(self, planned: _Planned) -> StepResult:
         old, checked, diff = planned.old, planned.checked, planned.diff
         if old is None or diff is None:
-            return self._create(planned.name, checked)
+            return self._create(planned.name, checked, planned.options)
         if not self._has_changes(diff, old, checked):
-            self._store(replace(old, inputs=checked))
+            self._store(replace(old, inputs=checked, options=planned.options))
             return self._result(old, StepKind.SAME, diff=diff)
         if diff.needs_replace:
-            return self._replace(old, checked, diff)
-        return self._update(old, checked, diff)
+            return self._replace(old, checked, diff, planned.options)
+        return self._update(old, checked, diff, planned.options)
 
-    def preview(self, name: str, inputs: Mapping[str, Any]) -> StepResult:
+    def _delete_replaced(self) -> None:
+        """The end of a deployment: delete what replacements left behind. A failed delete
+        leaves the resource marked for deletion, for the next deployment to retry."""
+        for old in self.pending_deletes():
+            self._delete(old)
+            with self._guard:
+                self._pending_deletes.remove(old)
+
+    def preview(
+        self, name: str, inputs: Mapping[str, Any], options: Options | None = None
+    ) -> StepResult:
         """Say what ``up`` would do, calling only ``Check`` and ``Diff``."""
         with self._resource_lock(name):
-            planned = self._plan(name, inputs)
+            planned = self._plan(name, inputs, options or Options())
             old, checked, diff = planned.old, planned.checked, planned.diff
             if old is None or diff is None:
                 return StepResult(name, StepKind.CREATE, inputs=public(checked), preview=True)
@@ -294,7 +433,7 @@ class Engine:
 
     def refresh(self, name: str) -> StepResult:
         """Read ``name`` back from the provider; an empty ID drops it from state. The result's
-        ``diff`` compares the refreshed outputs with the inputs (drift: the next up acts)."""
+        ``diff`` compares the refreshed state with the inputs held before (drift)."""
         with self._resource_lock(name):
             old = self.require_state(name)
             response = self.plugin.read(
@@ -318,21 +457,25 @@ class Engine:
                 inputs=new_inputs or old.inputs,
             )
             self._store(new)
-            # As the engine does after a refresh: would the next up change anything?
-            drift = self._diff(new, new.inputs)
+            # As the engine shows drift: the refreshed state against the inputs held before.
+            drift = self._diff(new, old.inputs)
             return self._result(new, StepKind.REFRESH, diff=drift, old_outputs=public(old.outputs))
 
     def destroy(self, name: str) -> StepResult:
         """Delete ``name`` with the outputs in state, then drop it from state."""
         with self._resource_lock(name):
             old = self.require_state(name)
+            if old.options.protect:
+                raise ProtectedError(f"{name} is protected: it cannot be deleted")
             self._delete(old)
             self.forget(name)
             return StepResult(name, StepKind.DELETE, id=old.id, old_outputs=public(old.outputs))
 
     # -- steps ------------------------------------------------------------------------------------
 
-    def _create(self, name: str, checked: dict[str, Any]) -> StepResult:
+    def _create(self, name: str, checked: dict[str, Any], options: Options) -> StepResult:
+        with self._guard:  # the checkpoint records the operation before it is sent
+            self._pending_creates[name] = checked
         response = self.plugin.create(
             provider_pb2.CreateRequest(
                 urn=self.urn(name),
@@ -347,11 +490,16 @@ class Engine:
             id=response.id,
             inputs=checked,
             outputs=from_struct(response.properties),
+            options=options,
         )
+        with self._guard:
+            self._pending_creates.pop(name, None)
         self._store(state)
         return self._result(state, StepKind.CREATE)
 
-    def _update(self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome) -> StepResult:
+    def _update(
+        self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome, options: Options
+    ) -> StepResult:
         response = self.plugin.update(
             provider_pb2.UpdateRequest(
                 id=old.id,
@@ -363,20 +511,30 @@ class Engine:
                 old_inputs=to_struct(old.inputs),
             )
         )
-        new = replace(old, inputs=checked, outputs=from_struct(response.properties))
+        new = replace(
+            old, inputs=checked, outputs=from_struct(response.properties), options=options
+        )
         self._store(new)
         return self._result(new, StepKind.UPDATE, diff=diff, old_outputs=public(old.outputs))
 
     def _replace(
-        self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome
+        self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome, options: Options
     ) -> StepResult:
-        if diff.delete_before_replace:
+        if options.protect and old.options.protect:
+            raise ProtectedError(f"{old.name} is protected: it cannot be replaced")
+        delete_first = (
+            diff.delete_before_replace
+            if options.delete_before_replace is None
+            else options.delete_before_replace
+        )
+        if delete_first:
             self._delete(old)
             self.forget(old.name)
-            created = self._create(old.name, checked)
+            created = self._create(old.name, checked, options)
         else:
-            created = self._create(old.name, checked)
-            self._delete(old)
+            created = self._create(old.name, checked, options)
+            with self._guard:  # deleted at the end of the deployment
+                self._pending_deletes.append(old)
         return replace(
             created,
             kind=StepKind.REPLACE,
@@ -386,6 +544,8 @@ class Engine:
         )
 
     def _delete(self, old: ResourceState) -> None:
+        if old.options.retain_on_delete:
+            return  # the engine forgets the resource; the provider is not called
         self.plugin.delete(
             provider_pb2.DeleteRequest(
                 id=old.id,
@@ -479,3 +639,31 @@ class Engine:
             inputs=public(state.inputs),
             **extra,
         )
+
+
+def _ignore_changes(
+    inputs: Mapping[str, Any], old_inputs: Mapping[str, Any], ignored: tuple[str, ...]
+) -> dict[str, Any]:
+    """The engine's ``processIgnoreChanges`` for top-level keys: the old value wins (and a key
+    the old inputs lack is left out)."""
+    result = dict(inputs)
+    for key in ignored:
+        if key in old_inputs:
+            result[key] = old_inputs[key]
+        else:
+            result.pop(key, None)
+    return result
+
+
+def _replace_on_changes(
+    diff: DiffOutcome, old: ResourceState, checked: dict[str, Any], keys: tuple[str, ...]
+) -> DiffOutcome:
+    """``replaceOnChanges`` turns changed keys into replaces, but only where the engine knows
+    the changed keys: when the provider's Diff answered "unknown" it diffs the inputs itself;
+    a dynamic provider's "some changes" comes with no changed keys, so the option does nothing
+    then."""
+    if not keys or diff.changes is not None:
+        return diff
+    old_inputs, new_inputs = public(old.inputs), public(checked)
+    changed = [k for k in keys if old_inputs.get(k) != new_inputs.get(k)]
+    return replace(diff, replaces=(*diff.replaces, *changed)) if changed else diff
