@@ -29,6 +29,7 @@ from .inputs import (
     OUTPUT_KEYS,
     TAGS,
     TAGS_ALL,
+    VOLUME_ARN,
     SnapshotArgs,
     Unknown,
     VolumeArn,
@@ -130,7 +131,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs[TAGS] = resource_tags_from_actual(actual, defaults, olds.get(TAGS) or {})
         if info.description is not None:
             outs["description"] = info.description
-        return ReadResult(info.snapshot_id, outs)
+        return ReadResult(info.snapshot_id, outs, _refreshed_inputs(olds, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         old_outs = from_engine(olds)
@@ -232,6 +233,18 @@ def _region_of(props: Mapping[str, Any]) -> str | None:
             pass
     region = props.get("region")
     return region if isinstance(region, str) else None
+
+
+def _refreshed_inputs(olds: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The inputs as EC2 now has them (tags seen on the snapshot), for the engine to store. As
+    pulumi-aws does: a resource with ``ignore_changes=["tags"]`` then keeps the tags it has,
+    out-of-band ones included, instead of planning an update. None (inputs left as they are)
+    for a read by ID alone, which knows no inputs."""
+    if VOLUME_ARN not in olds:
+        return None
+    inputs = {key: outs[key] for key in INPUT_KEYS if key in outs}
+    inputs[TAGS_ALL] = outs[TAGS_ALL]
+    return inputs
 
 
 def _created_at(props: Mapping[str, Any]) -> datetime | None:

@@ -133,8 +133,15 @@ class Options:
     #: None: as the provider's Diff says.
     delete_before_replace: bool | None = None
     replace_on_changes: tuple[str, ...] = ()
-    #: Recorded only: the dynamic-provider plugin never reads the requests' timeouts.
+    #: ``{"create": "5m", "update": …, "delete": …}``: sent as the requests' ``timeout``, as
+    #: the engine sends them; the dynamic-provider plugin never reads it.
     custom_timeouts: Mapping[str, str] | None = None
+
+    def timeout(self, operation: str) -> float:
+        """The request's ``timeout`` field in seconds (0: none)."""
+        text = (self.custom_timeouts or {}).get(operation, "")
+        units = {"s": 1, "m": 60, "h": 3600}
+        return float(text[:-1]) * units[text[-1]] if text else 0.0
 
 
 @dataclass(frozen=True)
@@ -482,6 +489,7 @@ class Engine:
                 name=name,
                 type=self.type_token,
                 properties=to_struct(checked),
+                timeout=options.timeout("create"),
             )
         )
         state = ResourceState(
@@ -509,6 +517,7 @@ class Engine:
                 olds=to_struct(old.outputs),
                 news=to_struct(checked),
                 old_inputs=to_struct(old.inputs),
+                timeout=options.timeout("update"),
             )
         )
         new = replace(
@@ -554,6 +563,7 @@ class Engine:
                 type=self.type_token,
                 properties=to_struct(old.outputs),
                 old_inputs=to_struct(old.inputs),
+                timeout=old.options.timeout("delete"),
             )
         )
 
