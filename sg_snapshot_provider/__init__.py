@@ -1,4 +1,4 @@
-"""A Pulumi dynamic provider for AWS Storage Gateway volume snapshots."""
+"""A Pulumi dynamic provider for AWS Storage Gateway volume snapshots and snapshot schedules."""
 
 from .errors import (
     AwsOperationError,
@@ -8,11 +8,14 @@ from .errors import (
     SnapshotInUseError,
     SnapshotNotFoundError,
     SnapshotProviderError,
+    SnapshotScheduleNotFoundError,
     SnapshotTimeoutError,
     SnapshotWaitError,
 )
 from .provider import StorageGatewaySnapshotProvider
+from .providers.schedule import VolumeSnapshotScheduleProvider
 from .resource import StorageGatewaySnapshot
+from .resources import VolumeSnapshotSchedule
 
 __all__ = [
     "AwsOperationError",
@@ -22,8 +25,11 @@ __all__ = [
     "SnapshotInUseError",
     "SnapshotNotFoundError",
     "SnapshotProviderError",
+    "SnapshotScheduleNotFoundError",
     "SnapshotTimeoutError",
     "SnapshotWaitError",
     "StorageGatewaySnapshot",
     "StorageGatewaySnapshotProvider",
+    "VolumeSnapshotSchedule",
+    "VolumeSnapshotScheduleProvider",
 ]

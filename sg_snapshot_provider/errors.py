@@ -46,6 +46,18 @@ class SnapshotNotFoundError(SnapshotProviderError):
         super().__init__(f"EBS snapshot {snapshot_id} not found in {region}")
 
 
+class SnapshotScheduleNotFoundError(SnapshotProviderError):
+    """Storage Gateway has no snapshot schedule for the volume: the volume is gone
+    (``VolumeNotFound``) or its schedule was deleted (``SnapshotScheduleNotFound``). ``code``
+    says which."""
+
+    def __init__(self, volume_arn: str, code: str) -> None:
+        self.volume_arn = volume_arn
+        self.code = code
+        what = "the volume does not exist" if code == "VolumeNotFound" else "it has none"
+        super().__init__(f"no snapshot schedule for volume {volume_arn}: {what} ({code})")
+
+
 class SnapshotInUseError(AwsOperationError):
     """DeleteSnapshot kept failing with InvalidSnapshot.InUse: a registered AMI uses it."""
 

@@ -52,6 +52,21 @@ def is_snapshot_not_found(err: ClientError) -> bool:
     return error_code(err) == "InvalidSnapshot.NotFound"
 
 
+def is_volume_not_found(err: ClientError) -> bool:
+    return error_code(err) == "VolumeNotFound"
+
+
+def is_schedule_not_found(err: ClientError) -> bool:
+    """The volume exists but has no snapshot schedule (deleted with DeleteSnapshotSchedule)."""
+    return error_code(err) == "SnapshotScheduleNotFound"
+
+
+def is_not_supported(err: ClientError) -> bool:
+    """The gateway or volume type cannot do the operation (e.g. DeleteSnapshotSchedule on a
+    stored volume)."""
+    return error_code(err) == "NotSupported"
+
+
 def is_snapshot_in_use(err: ClientError) -> bool:
     return error_code(err) == "InvalidSnapshot.InUse"
 

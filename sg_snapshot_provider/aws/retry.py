@@ -18,7 +18,7 @@ from typing import Final, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..settings import DEFAULT_MAX_RETRIES, Settings, Timings
-from .errors import FailureKind, classify, error_code
+from .errors import FailureKind, classify, error_code, is_gateway_transient
 
 T = TypeVar("T")
 
@@ -49,6 +49,17 @@ class Transient:
     #: the failure is more likely that attempt's own effect (a delete that found nothing to
     #: delete) than the passing state.
     until_ambiguous: bool = False
+
+
+def gateway_busy(subject: str, policy: RetryPolicy) -> Transient:
+    """A gateway in a passing state (GatewayNotConnected, VolumeNotReady,
+    GatewayProxyNetworkConnectionBusy), retried for ``transient_retry_seconds``: the same
+    budget for every Storage Gateway call about ``subject`` (a volume ARN)."""
+    return Transient(
+        is_gateway_transient,
+        policy.timings.transient_retry_seconds,
+        f"the gateway of {subject} is busy",
+    )
 
 
 def to_stderr(message: str) -> None:

@@ -1,0 +1,255 @@
+"""The snapshot schedule resource's inputs: parse, validate and normalise them; compare old and
+new. Pure: no I/O, no boto3, no Pulumi.
+
+The rules are Storage Gateway's for ``UpdateSnapshotSchedule`` (botocore's model and the API
+reference), checked here so that a bad value fails in ``pulumi preview``, naming the property,
+before any AWS call:
+
+* ``start_at``: a whole hour, 0 to 23, in the gateway's time zone (the model's ``HourOfDay``).
+* ``recurrence_in_hours``: one of 1, 2, 4, 8, 12, 24. The model's ``RecurrenceInHours`` is an
+  integer from 1 to 24, but a model can only say "range"; the service's rule, as the API
+  reference of API version 2012-06-30 words it, is "Valid Values: One of the values 1 | 2 | 4 |
+  8 | 12 | 24" (the console offers the same six). Today's reference is generated from the model
+  and so only repeats the range. Refusing 3 in preview is better than AWS refusing it in the
+  middle of an update; the emulator enforces the same six values.
+* ``description``: 1 to 255 characters, optional. The API cannot clear a description (it has a
+  minimum length of 1 and leaving it out keeps the old one), so an absent description is not
+  managed: it is neither sent nor compared.
+* ``tags``: the snapshot's rules for each tag (``tag_problems``), at most 50 in all with
+  ``aws:defaultTags`` (``UpdateSnapshotSchedule`` takes "up to 50 tags"; no create token is
+  needed here, so all 50 are the user's).
+
+Pulumi's wire format carries every number as a double: ``2.0`` is accepted as ``2``; ``2.5``
+and booleans are refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .common import (
+    MAX_TAGS,
+    PROVIDER_KEY,
+    UNKNOWN,
+    Failure,
+    Unknown,
+    check_description,
+    check_volume_arn,
+    contains_unknown,
+    merge_tags,
+    path,
+    tag_problems,
+    type_name,
+)
+from .snapshot import PropsDiff
+
+# Input keys (DESIGN §2).
+VOLUME_ARN = "volume_arn"
+START_AT = "start_at"
+RECURRENCE_IN_HOURS = "recurrence_in_hours"
+DESCRIPTION = "description"
+TAGS = "tags"
+INPUT_KEYS: Final = (VOLUME_ARN, START_AT, RECURRENCE_IN_HOURS, DESCRIPTION, TAGS)
+
+TAGS_ALL = "tags_all"
+TIMEZONE = "timezone"
+#: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
+#: engine's diff too; ``timezone`` is known once DescribeSnapshotSchedule answered (a refresh).
+OUTPUT_KEYS: Final = (TAGS_ALL, TIMEZONE, "gateway_arn", "region")
+
+REPLACE_KEYS: Final = (VOLUME_ARN,)
+UPDATE_KEYS: Final = (START_AT, RECURRENCE_IN_HOURS, DESCRIPTION, TAGS, TAGS_ALL)
+
+HOUR_MIN, HOUR_MAX = 0, 23
+#: The only recurrences Storage Gateway offers (see the module docstring).
+RECURRENCE_HOURS: Final = (1, 2, 4, 8, 12, 24)
+#: UpdateSnapshotSchedule's Tags: "A list of up to 50 tags".
+MAX_SCHEDULE_TAGS: Final = MAX_TAGS
+
+
+@dataclass(frozen=True)
+class ScheduleArgs:
+    """Validated, normalised inputs. A field is :data:`UNKNOWN` only during preview."""
+
+    volume_arn: str | Unknown
+    start_at: int | Unknown
+    recurrence_in_hours: int | Unknown
+    #: None: not managed (see the module docstring).
+    description: str | Unknown | None = None
+    tags: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    #: ``tags`` merged over the provider's default tags (``aws:defaultTags``).
+    tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+
+    def to_props(self) -> dict[str, Any]:
+        """The normalised inputs as a property dict (what check hands back to the engine)."""
+        props: dict[str, Any] = {
+            VOLUME_ARN: self.volume_arn,
+            START_AT: self.start_at,
+            RECURRENCE_IN_HOURS: self.recurrence_in_hours,
+            TAGS: _copy(self.tags),
+            TAGS_ALL: _copy(self.tags_all),
+        }
+        if self.description is not None:
+            props[DESCRIPTION] = self.description
+        return props
+
+    @property
+    def has_unknowns(self) -> bool:
+        return contains_unknown(self.to_props())
+
+
+def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
+    return value if isinstance(value, Unknown) else dict(value)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def parse_schedule_args(
+    props: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+) -> tuple[ScheduleArgs | None, list[Failure]]:
+    """Validate ``props`` (the resource's inputs). Returns the normalised arguments, or
+    ``None`` and every failure found, each naming its property. Wrong types are failures,
+    never exceptions; ``__provider`` and output-only keys are ignored; any other unknown key is
+    a failure, so a typo does not silently vanish."""
+    failures: list[Failure] = []
+    for key in props:
+        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
+            failures.append(
+                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
+            )
+    volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
+    start_at = check_start_at(props.get(START_AT), failures)
+    recurrence = check_recurrence(props.get(RECURRENCE_IN_HOURS), failures)
+    description = check_description(props.get(DESCRIPTION), failures, required=False)
+    tags = check_schedule_tags(props.get(TAGS), failures)
+    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
+    if tags is not None and not isinstance(tags, Unknown):
+        defaults = dict(default_tags or {})
+        tags_all = merge_tags(defaults, tags)
+        if len(tags_all) > MAX_SCHEDULE_TAGS:
+            failures.append(
+                Failure(
+                    TAGS,
+                    f"tags merged with the {len(defaults)} aws:defaultTags make "
+                    f"{len(tags_all)} tags; a snapshot schedule takes at most "
+                    f"{MAX_SCHEDULE_TAGS}",
+                )
+            )
+    if failures:
+        return None, failures
+    assert volume_arn is not None
+    assert start_at is not None
+    assert recurrence is not None
+    assert tags is not None
+    return ScheduleArgs(volume_arn, start_at, recurrence, description, tags, tags_all), []
+
+
+def _whole_number(value: Any) -> int | None:
+    """``value`` as an int when it is a finite whole number (2 or 2.0), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value)
+
+
+def check_start_at(value: Any, failures: list[Failure]) -> int | Unknown | None:
+    """The hour the schedule starts at, or None after adding the failure."""
+    if isinstance(value, Unknown):
+        return value
+    rule = (
+        f"start_at must be a whole hour from {HOUR_MIN} to {HOUR_MAX} (in the gateway's time zone)"
+    )
+    if value is None:
+        failures.append(Failure(START_AT, f"start_at is required: {rule}"))
+        return None
+    hour = _whole_number(value)
+    if hour is None:
+        failures.append(Failure(START_AT, f"{rule}; got {type_name(value)}"))
+        return None
+    if not HOUR_MIN <= hour <= HOUR_MAX:
+        failures.append(Failure(START_AT, f"{rule}; got {hour}"))
+        return None
+    return hour
+
+
+def check_recurrence(value: Any, failures: list[Failure]) -> int | Unknown | None:
+    """The hours between snapshots, or None after adding the failure."""
+    if isinstance(value, Unknown):
+        return value
+    allowed = ", ".join(map(str, RECURRENCE_HOURS[:-1])) + f" or {RECURRENCE_HOURS[-1]}"
+    rule = f"recurrence_in_hours must be one of {allowed} (hours between snapshots)"
+    if value is None:
+        failures.append(Failure(RECURRENCE_IN_HOURS, f"recurrence_in_hours is required: {rule}"))
+        return None
+    hours = _whole_number(value)
+    if hours is None or hours not in RECURRENCE_HOURS:
+        got = type_name(value) if hours is None else str(hours)
+        failures.append(Failure(RECURRENCE_IN_HOURS, f"{rule}; got {got}"))
+        return None
+    return hours
+
+
+def check_schedule_tags(
+    value: Any, failures: list[Failure]
+) -> Mapping[str, str | Unknown] | Unknown | None:
+    """The tags (None in the inputs: none), or None after adding every failure. Each tag is
+    held to the snapshot's rules (``tag_problems``: lengths, characters, ``aws:`` and the
+    provider's reserved keys); a schedule takes up to 50."""
+    if value is None:
+        return {}
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, Mapping):
+        failures.append(
+            Failure(TAGS, f"tags must be a map of strings to strings; got {type_name(value)}")
+        )
+        return None
+    count = len(failures)
+    if len(value) > MAX_SCHEDULE_TAGS:
+        failures.append(
+            Failure(
+                TAGS,
+                f"a snapshot schedule takes at most {MAX_SCHEDULE_TAGS} tags; got {len(value)}",
+            )
+        )
+    for key, tag_value in value.items():
+        failures.extend(Failure(path(TAGS, str(key)), r) for r in tag_problems(key, tag_value))
+    return None if len(failures) > count else dict(value)
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+
+def diff_schedule(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
+    """Compare old **outputs** with new (checked) inputs, as the engine's Diff does.
+
+    A new volume is a new resource (replace); everything else is one UpdateSnapshotSchedule
+    (update). An unknown new value counts as a change, so an unknown ``volume_arn`` means
+    replace. An absent description is not managed, so it never differs. Numbers compare by
+    value (the engine hands ``2`` back as ``2.0``).
+    """
+    replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
+    updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
+    return PropsDiff(replaces, updates)
+
+
+def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    new = news.get(key)
+    if key == DESCRIPTION and new is None:
+        return False
+    if key == TAGS_ALL:
+        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
+            return False
+        old = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
+    elif key == TAGS:
+        old, new = olds.get(TAGS) or {}, {} if new is None else new
+    else:
+        old = olds.get(key)
+    if contains_unknown(new):
+        return True
+    return bool(old != new)
