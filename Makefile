@@ -32,11 +32,22 @@ demo: $(STAMP)
 reliability: $(STAMP)
 	$(PY) scripts/reliability.py
 
-bench: $(STAMP)
+# The aws CLI the bench compares against lives in its own venv (gitignored), built here once so
+# that the bench itself installs nothing; without it the bench omits the aws CLI column.
+AWSCLI_VENV := .bench/awscli-venv
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed
+
+$(AWSCLI_STAMP): | $(STAMP)
+	rm -rf $(AWSCLI_VENV)
+	$(PY) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/python -m pip install --quiet 'awscli>=1.32'
+	touch $(AWSCLI_STAMP)
+
+bench: $(STAMP) $(AWSCLI_STAMP)
 	$(PY) scripts/bench.py
 
 emulator: $(STAMP)
 	$(PY) -m sg_snapshot_provider.emulator --volume arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache .hypothesis
