@@ -74,6 +74,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: aws.ec2_client(volume.region, self._settings),
+            owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
         )
         outs = _outputs(args, volume, created.snapshot_id, state="pending")
         outs[CREATED_AT] = created.created_at.isoformat()

@@ -32,6 +32,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """Bound of that wait, in seconds."""
     triggers: pulumi.Output[dict[str, Any]]
     """Arbitrary values; any change takes a new snapshot."""
+    stack_resource: pulumi.Output[str | None]
+    """``project/stack/resource``, set by this class: the snapshot's owner tag (never diffed)."""
 
     snapshot_id: pulumi.Output[str]
     """The EBS snapshot ID (``snap-…``, lower case); also the resource ID."""
@@ -95,6 +97,10 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         :param opts: Pulumi resource options.
         """
         props: dict[str, Any] = {
+            # Which stack and resource the snapshot belongs to (its owner tag), so that one left
+            # by a deployment killed mid-create can be found: see `python -m
+            # sg_snapshot_provider orphans`.
+            "stack_resource": f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}",
             "volume_arn": volume_arn,
             "description": description,
             "tags": tags,

@@ -142,14 +142,21 @@ def find_snapshot_by_id(
 
 
 def describe_snapshots_by_filter(
-    client: EC2Client, filters: list[FilterTypeDef], policy: RetryPolicy
+    client: EC2Client,
+    filters: list[FilterTypeDef],
+    policy: RetryPolicy,
+    *,
+    owned_by_caller: bool = False,
 ) -> list[SnapshotInfo]:
-    """Every snapshot the filters match, all pages. Unlike ``SnapshotIds``, a filter leaves
-    out what it does not find (a snapshot not visible yet) instead of failing the call."""
+    """Every snapshot the filters match, all pages (only the caller's own with
+    ``owned_by_caller``). Unlike ``SnapshotIds``, a filter leaves out what it does not find (a
+    snapshot not visible yet) instead of failing the call."""
     found: list[SnapshotInfo] = []
     token: str | None = None
     while True:
         request: dict[str, Any] = {"Filters": filters, "MaxResults": DESCRIBE_PAGE_MAX}
+        if owned_by_caller:
+            request["OwnerIds"] = ["self"]
         if token:
             request["NextToken"] = token
         response = call_with_retries(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import AwsOperationError
-from ..inputs import CREATE_TOKEN_TAG
+from ..inputs import CREATE_TOKEN_TAG, MAX_TAGS, OWNER_TAG
 from .ec2 import delete_snapshot, snapshot_ids_tagged
 from .errors import is_gateway_transient, translate
 from .retry import RetryPolicy, Transient, call_with_retries, to_stderr
@@ -49,6 +49,7 @@ def create_snapshot(
     *,
     ec2: Callable[[], EC2Client] | None = None,
     token: str | None = None,
+    owner: str | None = None,
 ) -> CreatedSnapshot:
     """CreateSnapshot, exactly once.
 
@@ -58,12 +59,17 @@ def create_snapshot(
     closed, read timeout) the snapshot may exist all the same: ``ec2`` (an EC2 client of the
     volume's region) looks it up by its token and adopts it, and only when it is not there is
     CreateSnapshot sent again. Without ``ec2`` such a failure is final. Happy path: one request.
+    ``owner`` (``project/stack/resource``) goes on the owner tag when EC2's 50-tag budget
+    leaves room for it.
     """
     token = token or new_create_token()
+    reserved = {CREATE_TOKEN_TAG: token}
+    if owner and len(tags) + 2 <= MAX_TAGS:
+        reserved[OWNER_TAG] = owner
     request: dict[str, Any] = {
         "VolumeARN": volume_arn,
         "SnapshotDescription": description,
-        "Tags": [{"Key": k, "Value": v} for k, v in {**tags, CREATE_TOKEN_TAG: token}.items()],
+        "Tags": [{"Key": k, "Value": v} for k, v in {**tags, **reserved}.items()],
     }
     lookup = _CreateLookup(ec2, volume_arn, token, policy)
     budget = policy.timings.transient_retry_seconds

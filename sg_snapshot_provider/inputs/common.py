@@ -45,7 +45,15 @@ MAX_TAGS = 50
 #: puts a fresh UUID under this key and, when CreateSnapshot's answer is lost, looks the snapshot
 #: up by it instead of making a second one. Users may not set it; read hides it.
 CREATE_TOKEN_TAG: Final = "sg-snapshot-provider:create-token"
-#: What a resource may use of EC2's 50 tags: one is the create token.
+#: The stack and resource a snapshot was made for (``project/stack/resource``), so that one
+#: made by a deployment that died before recording it can be found (``python -m
+#: sg_snapshot_provider orphans``). Set only while the tag budget allows it (see MAX_USER_TAGS).
+OWNER_TAG: Final = "sg-snapshot-provider:owner"
+#: The provider's own tags: refused in user tags, never shown, diffed or removed.
+RESERVED_TAGS: Final = (CREATE_TOKEN_TAG, OWNER_TAG)
+#: What a resource may use of EC2's 50 tags: one is the create token. (The owner tag is left
+#: off a snapshot whose 49 tags leave no room for it: resources declared before it existed
+#: must keep working.)
 MAX_USER_TAGS = MAX_TAGS - 1
 #: Storage Gateway allows 128, but EC2's own tag calls (used for every later change) allow 127.
 TAG_KEY_MAX = 127
@@ -185,6 +193,11 @@ def tag_problems(key: Any, value: Any) -> list[str]:
             f"the tag key {CREATE_TOKEN_TAG} is reserved: the provider sets it on every "
             "snapshot to create it exactly once"
         )
+    if key == OWNER_TAG:
+        problems.append(
+            f"the tag key {OWNER_TAG} is reserved: the provider sets it to the stack and "
+            "resource a snapshot belongs to"
+        )
     if isinstance(value, Unknown):
         return problems
     if not isinstance(value, str):
@@ -260,8 +273,18 @@ def merge_tags(
 
 
 def without_provider_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """The tags a user declared: EC2's tags without the provider's own create token."""
-    return {key: value for key, value in tags.items() if key != CREATE_TOKEN_TAG}
+    """The tags a user declared: EC2's tags without the provider's own (RESERVED_TAGS)."""
+    return {key: value for key, value in tags.items() if key not in RESERVED_TAGS}
+
+
+def owner_tag_value(project: str, stack: str, resource: str) -> str:
+    """``project/stack/resource`` as a tag value: characters a tag may not hold become ``_``,
+    and it is cut to the 256 a value may have (the stack part, which ``orphans`` matches,
+    comes first)."""
+    text = "".join(
+        char if _has_only_tag_characters(char) else "_" for char in f"{project}/{stack}/{resource}"
+    )
+    return text[:TAG_VALUE_MAX]
 
 
 def resource_tags_from_actual(

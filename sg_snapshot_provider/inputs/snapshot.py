@@ -24,6 +24,7 @@ from .common import (
     check_volume_arn,
     contains_unknown,
     merge_tags,
+    owner_tag_value,
     path,
     type_name,
 )
@@ -35,6 +36,9 @@ TAGS = "tags"
 WAIT_FOR_COMPLETION = "wait_for_completion"
 COMPLETION_TIMEOUT_SECONDS = "completion_timeout_seconds"
 TRIGGERS = "triggers"
+#: ``project/stack/resource``, set by the resource class (not a user argument): the value of
+#: the owner tag. Never diffed: resources made before it existed plan no change.
+STACK_RESOURCE = "stack_resource"
 INPUT_KEYS: Final = (
     VOLUME_ARN,
     DESCRIPTION,
@@ -42,6 +46,7 @@ INPUT_KEYS: Final = (
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
     TRIGGERS,
+    STACK_RESOURCE,
 )
 
 TAGS_ALL = "tags_all"
@@ -93,10 +98,12 @@ class SnapshotArgs:
     triggers: Mapping[str, Scalar | Unknown] | Unknown = field(default_factory=dict)
     #: ``tags`` merged over the provider's default tags (``aws:defaultTags``).
     tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    #: The owner tag's value (a tag value already), when the program said.
+    stack_resource: str | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
-        return {
+        props = {
             VOLUME_ARN: self.volume_arn,
             DESCRIPTION: self.description,
             TAGS: _copy(self.tags),
@@ -105,6 +112,9 @@ class SnapshotArgs:
             TRIGGERS: _copy(self.triggers),
             TAGS_ALL: _copy(self.tags_all),
         }
+        if self.stack_resource is not None:
+            props[STACK_RESOURCE] = self.stack_resource
+        return props
 
 
 def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
@@ -156,8 +166,29 @@ def parse_args(
     assert wait is not None
     assert timeout is not None
     assert triggers is not None
-    args = SnapshotArgs(volume_arn, description, tags, wait, timeout, triggers, tags_all)
+    args = SnapshotArgs(
+        volume_arn,
+        description,
+        tags,
+        wait,
+        timeout,
+        triggers,
+        tags_all,
+        _stack_resource(props.get(STACK_RESOURCE)),
+    )
     return args, []
+
+
+def _stack_resource(value: Any) -> str | Unknown | None:
+    """Set by the resource class, so never a failure: anything but text is ignored, and text is
+    made a valid tag value."""
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    project, _, rest = value.partition("/")
+    stack, _, resource = rest.partition("/")
+    return owner_tag_value(project, stack, resource)
 
 
 def _check_wait(value: Any, failures: list[Failure]) -> bool | Unknown | None:

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from ..inputs import CREATE_TOKEN_TAG
+from ..inputs import without_provider_tags
 from .plugin import DUMMY_AWS_ENVIRONMENT
 
 #: EC2's answer when a snapshot ID does not exist (any more).
@@ -45,14 +45,12 @@ class Ec2View:
         return self.snapshot(snapshot_id) is not None
 
     def tags(self, snapshot_id: str) -> dict[str, str]:
-        """The snapshot's tags as a dict, without the provider's own create-token tag;
+        """The snapshot's tags as a dict, without the provider's own (create token, owner);
         KeyError when it does not exist."""
         snapshot = self.snapshot(snapshot_id)
         if snapshot is None:
             raise KeyError(f"{snapshot_id} does not exist")
-        tags = {tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])}
-        tags.pop(CREATE_TOKEN_TAG, None)
-        return tags
+        return without_provider_tags({tag["Key"]: tag["Value"] for tag in snapshot.get("Tags", [])})
 
     def snapshot_ids(self) -> set[str]:
         """Every snapshot the account owns in this region."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..emulator import Emulator
-from ..inputs import CREATE_TOKEN_TAG
+from ..inputs import CREATE_TOKEN_TAG, without_provider_tags
 from ..provider import StorageGatewaySnapshotProvider
 from ..settings import TIMINGS_ENV
 from .ec2 import Ec2View
@@ -289,7 +289,7 @@ def _tags_of(snapshot: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _user_tags(snapshot: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in _tags_of(snapshot).items() if k != CREATE_TOKEN_TAG}
+    return without_provider_tags(_tags_of(snapshot))
 
 
 # --- the report -----------------------------------------------------------------------------

@@ -149,6 +149,13 @@ class PluginProcess:
         if self._process is not None and self._process.stdout is not None:
             self._process.stdout.close()
 
+    def kill(self) -> None:
+        """SIGKILL the plugin now, as an OOM killer or a CI job timeout does: a call in
+        flight never answers."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=30)
+
     def cleanup(self) -> None:
         """Stop, then remove the stderr capture file."""
         self.stop()

@@ -107,3 +107,24 @@ def test_wait_for_a_vanished_snapshot_fails(emulator: Emulator, ec2: EC2Client) 
     ec2.delete_snapshot(SnapshotId=snapshot_id)
     with pytest.raises(SnapshotFailedError, match="EC2 does not show it"):
         aws.wait_for_snapshot_completed(aws.ec2_client(REGION, Settings()), snapshot_id, 5, POLICY)
+
+
+def test_create_snapshot__owner_tag_only_while_the_tag_budget_allows(
+    emulator: Emulator, ec2: EC2Client
+) -> None:
+    from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, OWNER_TAG
+
+    client = aws.storagegateway_client(REGION, Settings())
+
+    def raw_tags(tags: dict[str, str]) -> dict[str, str]:
+        snapshot_id = aws.create_snapshot(
+            client, VOLUME_ARN, "owned", tags, POLICY, owner="proj/dev/snap"
+        ).snapshot_id
+        found = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"][0]
+        return {t["Key"]: t["Value"] for t in found.get("Tags", [])}
+
+    assert raw_tags({"team": "a"})[OWNER_TAG] == "proj/dev/snap"
+    full = raw_tags({f"k{i}": "v" for i in range(49)})  # 49 + the token: no room left
+    assert len(full) == 50
+    assert CREATE_TOKEN_TAG in full
+    assert OWNER_TAG not in full
