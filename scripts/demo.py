@@ -24,7 +24,7 @@ from sg_snapshot_provider.testing.plugin import (
     point_this_process_at,
     start_plugin,
 )
-from sg_snapshot_provider.testing.program import run_program
+from sg_snapshot_provider.testing.program import ProgramRun, run_program
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,15 +69,24 @@ def confirm_gone(ec2: Ec2View, snapshot_id: str) -> None:
 
 
 def demo_with_harness(emulator: Emulator, ec2: Ec2View) -> None:
-    """examples/quickstart through the real plugin, driven like `pulumi up` and `pulumi destroy`."""
+    """examples/quickstart through the real plugin, driven like `pulumi up` (a preview in its own
+    plugin, then the update) and `pulumi destroy`."""
     config = {"volumeArn": VOLUME_ARN, "description": DESCRIPTION, "tags": TAGS}
     plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
+    preview_plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
     try:
-        plugin.configure({"aws:region": "us-east-1"})
+        for process in (plugin, preview_plugin):
+            process.configure({"aws:region": "us-east-1"})
         engine = Engine(plugin, StorageGatewaySnapshotProvider())
 
+        def up(step_config: dict[str, str]) -> ProgramRun:
+            run = run_program(QUICKSTART, engine, config=step_config, preview_plugin=preview_plugin)
+            planned = ", ".join(step.kind.value for step in run.preview_steps)
+            say(f"   preview: {planned} (Check and Diff only, in a plugin of its own)")
+            return run
+
         say("1. pulumi up (examples/quickstart)")
-        run = run_program(QUICKSTART, engine, config=config)
+        run = up(config)
         snapshot_id = run.outputs["snapshot_id"]
         say(f"   created snapshot {snapshot_id}")
         for name in ("snapshot_id", "snapshot_arn", "volume_arn"):
@@ -86,13 +95,13 @@ def demo_with_harness(emulator: Emulator, ec2: Ec2View) -> None:
 
         say("2. pulumi up again, nothing changed")
         emulator.clear_calls()
-        again = run_program(QUICKSTART, engine, config=config)
+        again = up(config)
         kinds = ", ".join(step.kind.value for step in again.steps)
         say(f"   plan: {kinds}; AWS requests made: {len(emulator.calls())}")
 
         say('3. pulumi up with the tag team changed to "platform"')
         emulator.clear_calls()
-        retagged = run_program(QUICKSTART, engine, config={**config, "tags": NEW_TAGS})
+        retagged = up({**config, "tags": NEW_TAGS})
         if retagged.outputs["snapshot_id"] != snapshot_id:
             raise DemoFailedError("a tag change replaced the snapshot instead of updating it")
         kinds = ", ".join(step.kind.value for step in retagged.steps)
@@ -106,6 +115,7 @@ def demo_with_harness(emulator: Emulator, ec2: Ec2View) -> None:
         confirm_gone(ec2, snapshot_id)
     finally:
         plugin.cleanup()
+        preview_plugin.cleanup()
 
 
 # -- with the CLI -------------------------------------------------------------------------------
@@ -143,13 +153,13 @@ def demo_with_cli(ec2: Ec2View) -> None:
         pulumi("config", "set", "description", DESCRIPTION)
         pulumi("config", "set", "tags", TAGS)
         say("1. pulumi up --yes")
-        pulumi("up", "--yes", "--skip-preview")
+        pulumi("up", "--yes")
         snapshot_id = pulumi("stack", "output", "snapshot_id")
         say(f"   pulumi stack output snapshot_id = {snapshot_id}")
         describe(ec2, snapshot_id)
         say('2. pulumi up --yes with the tag team changed to "platform"')
         pulumi("config", "set", "tags", NEW_TAGS)
-        pulumi("up", "--yes", "--skip-preview")
+        pulumi("up", "--yes")
         if pulumi("stack", "output", "snapshot_id") != snapshot_id:
             raise DemoFailedError("a tag change replaced the snapshot instead of updating it")
         describe(ec2, snapshot_id)

@@ -2,8 +2,15 @@
 
 The program runs under ``pulumi.runtime.set_mocks``. Our dynamic resources are not mocked: their
 registrations go through an ``Engine`` to the real plugin (Check → Create, or Check → Diff → …
-when the engine already holds them), so they really act on the configured AWS endpoint. Every
-other resource (pulumi-aws, components) is mocked: its outputs echo its inputs, its ID is fake.
+when the engine already holds them) with the resource options the program gave them, so they
+really act on the configured AWS endpoint. Every other resource (pulumi-aws, components) is
+mocked: its outputs echo its inputs, its ID is fake.
+
+As ``pulumi up`` does, a run can preview first, in its own plugin process: the program runs with
+``preview=True``, our resources get only Check and Diff, and what a real preview does not know is
+unknown to the program (the ID and output-only properties of anything to be created or
+replaced, the outputs of mocked resources), so a program that only works with known values
+fails here as it would under the CLI.
 
 Each run happens on a fresh thread, so the Pulumi runtime's context variables (root stack,
 config, settings) start empty and one run cannot leak into the next.
@@ -21,11 +28,13 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .engine import Engine, StepResult
+from .engine import Engine, Options, StepKind, StepResult
+from .plugin import PluginProcess
 
 #: Type tokens of Python dynamic resources start with this.
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
@@ -56,6 +65,8 @@ class ProgramRun:
     resources: list[RegisteredResource]
     steps: list[StepResult]
     engine: Engine = field(repr=False)
+    #: What the preview before the up planned, when there was one.
+    preview_steps: list[StepResult] = field(default_factory=list)
 
     def dynamic_resources(self) -> list[RegisteredResource]:
         """The resources that went through the real plugin, in registration order."""
@@ -68,24 +79,34 @@ class ProgramRun:
 
 
 class EngineMocks(pulumi.runtime.Mocks):
-    """Sends dynamic resources to the engine; echoes every other resource."""
+    """Sends dynamic resources to the engine (``preview``: Check and Diff only); echoes every
+    other resource."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, preview: bool = False) -> None:
         self.engine = engine
+        self.preview = preview
         self.resources: list[RegisteredResource] = []
         self.steps: list[StepResult] = []
+        #: What the monitor saw of each dynamic registration that MockResourceArgs leaves out:
+        #: its resource options, and its inputs with unknowns kept.
+        self.registrations: dict[tuple[str, str], tuple[Options, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
         """Create (or update) a dynamic resource for real; fake anything else."""
-        inputs = _unwrap_secrets(args.inputs)
         if args.typ.startswith(DYNAMIC_TYPE_PREFIX):
-            step = self.engine.up(args.name, inputs)
-            resource_id, outputs = step.id, step.outputs
+            with self._lock:
+                options, inputs = self.registrations.pop(
+                    (args.typ, args.name), (Options(), _unwrap_secrets(args.inputs))
+                )
+            step = self._dynamic(args.name, inputs, options)
+            resource_id, outputs = self._as_registered(step)
         else:
-            resource_id = f"{args.name}-id" if args.custom else ""
+            inputs = _unwrap_secrets(args.inputs)
+            # In a preview a mocked resource is one to create: its ID is not known yet.
+            resource_id = f"{args.name}-id" if args.custom and not self.preview else ""
             outputs, step = inputs, None
         with self._lock:
             self.resources.append(RegisteredResource(args.typ, args.name, resource_id, outputs))
@@ -93,11 +114,71 @@ class EngineMocks(pulumi.runtime.Mocks):
                 self.steps.append(step)
         return resource_id, outputs
 
+    def _dynamic(self, name: str, inputs: dict[str, Any], options: Options) -> StepResult:
+        if self.preview:
+            return self.engine.preview(name, inputs, options)
+        return self.engine.up(name, inputs, options)
+
+    def _as_registered(self, step: StepResult) -> tuple[str, dict[str, Any]]:
+        """What the engine answers the program: in a preview, a resource to be created or
+        replaced has no ID yet, and one to be changed shows its new inputs only (the engine's
+        own answers for a provider that does not preview, ``provider_plugin.go``)."""
+        if not step.preview:
+            return step.id, step.outputs
+        if step.kind in (StepKind.CREATE, StepKind.REPLACE):
+            return "", step.inputs
+        if step.kind is StepKind.UPDATE:
+            return step.id, step.inputs
+        return step.id, step.outputs
+
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         """Provider functions (invokes) answer with nothing."""
         return {}, None
+
+
+class OptionsMonitor(MockMonitor):  # type: ignore[misc]
+    """The SDK's mock monitor, noting what ``MockResourceArgs`` does not carry for dynamic
+    resources: the registration's resource options, and its inputs with unknowns kept (the
+    plugin must see a preview's unknowns, not their absence)."""
+
+    def __init__(self, mocks: EngineMocks) -> None:
+        super().__init__(mocks)
+        self.engine_mocks = mocks
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        if request.type.startswith(DYNAMIC_TYPE_PREFIX):
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            with self.engine_mocks._lock:
+                self.engine_mocks.registrations[(request.type, request.name)] = (
+                    _options_of(request),
+                    _unwrap_secrets(dict(inputs)),
+                )
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+def _options_of(request: Any) -> Options:
+    timeouts = request.customTimeouts
+    custom = {
+        name: value
+        for name, value in (
+            ("create", timeouts.create),
+            ("update", timeouts.update),
+            ("delete", timeouts.delete),
+        )
+        if value
+    }
+    return Options(
+        ignore_changes=tuple(request.ignoreChanges),
+        retain_on_delete=bool(request.retainOnDelete),
+        protect=bool(request.protect),
+        delete_before_replace=(
+            bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None
+        ),
+        replace_on_changes=tuple(request.replaceOnChanges),
+        custom_timeouts=custom or None,
+    )
 
 
 def read_project_name(program_dir: Path) -> str:
@@ -121,22 +202,32 @@ def run_program(
     config: Mapping[str, str] | None = None,
     stack: str = "dev",
     project: str | None = None,
+    preview_plugin: PluginProcess | None = None,
 ) -> ProgramRun:
     """Run the program in ``program_dir`` once (like ``pulumi up``) and return what it made.
 
-    ``config`` is the stack config; bare keys are put in the project's namespace. Exceptions of
-    the program or of the plugin propagate.
+    With ``preview_plugin``, the program is previewed first in that plugin (as ``pulumi up``
+    previews in a plugin process of its own), with Check and Diff only; a preview that fails
+    stops the run before anything is created. ``config`` is the stack config; bare keys are
+    put in the project's namespace. Exceptions of the program or of the plugin propagate.
     """
     directory = Path(program_dir)
     project_name = project or read_project_name(directory)
-    mocks = EngineMocks(engine)
     full_config = namespaced_config(project_name, config or {})
-
-    def program() -> dict[str, Any]:
-        return _run_under_mocks(directory, mocks, project_name, stack, full_config)
-
-    outputs = _in_fresh_thread(program)
-    return ProgramRun(project_name, stack, outputs, mocks.resources, mocks.steps, engine)
+    preview_steps: list[StepResult] = []
+    if preview_plugin is not None:
+        previewing = EngineMocks(engine.for_preview(preview_plugin), preview=True)
+        _in_fresh_thread(
+            lambda: _run_under_mocks(directory, previewing, project_name, stack, full_config)
+        )
+        preview_steps = previewing.steps
+    mocks = EngineMocks(engine)
+    outputs = _in_fresh_thread(
+        lambda: _run_under_mocks(directory, mocks, project_name, stack, full_config)
+    )
+    return ProgramRun(
+        project_name, stack, outputs, mocks.resources, mocks.steps, engine, preview_steps
+    )
 
 
 def _run_under_mocks(
@@ -148,7 +239,13 @@ def _run_under_mocks(
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(config, [])
-        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+        pulumi.runtime.set_mocks(
+            mocks,
+            project=project,
+            stack=stack,
+            preview=mocks.preview,
+            monitor=OptionsMonitor(mocks),
+        )
         # The runtime's set of pending outputs defaults to one set shared by every context; a
         # failed run leaves tasks of its (closed) loop in it. Give this run its own.
         SETTINGS.outputs = set()
