@@ -10,7 +10,8 @@ Routes (bodies and answers are JSON objects)::
 
     GET    /_emulator/health                      {"status": "ok"}
     POST   /_emulator/reset
-    POST   /_emulator/gateways                    {gateway_arn, gateway_type, connected}
+    POST   /_emulator/gateways                    {gateway_arn, gateway_type, connected,
+                                                   timezone}
     POST   /_emulator/volumes                     {volume_arn, volume_type, size_gib,
                                                    recovery_point}
     GET    /_emulator/faults                      {"faults": [...]}
@@ -39,7 +40,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from .ec2 import Ec2Layer
 from .exceptions import ControlError
 from .faults import Call, Fault, FaultTable
-from .models import StorageGatewayModel, set_snapshot_state
+from .models import DEFAULT_TIMEZONE, StorageGatewayModel, set_snapshot_state
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -101,7 +102,10 @@ def _add_gateway(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any
     if backend is None:
         raise ControlError(f"{arn!r} is not a gateway ARN (arn:aws:storagegateway:…:gateway/sgw-…)")
     gateway = backend.add_gateway(
-        arn, str(payload.get("gateway_type", "CACHED")), bool(payload.get("connected", True))
+        arn,
+        str(payload.get("gateway_type", "CACHED")),
+        bool(payload.get("connected", True)),
+        str(payload.get("timezone") or DEFAULT_TIMEZONE),
     )
     return {"gateway_arn": gateway.arn, "gateway_type": gateway.gateway_type}
 

@@ -89,6 +89,30 @@ class SnapshotScheduleNotFound(InvalidGatewayRequestException):
     error_code = "SnapshotScheduleNotFound"
 
 
+class SnapshotNotFound(InvalidGatewayRequestException):
+    error_code = "SnapshotNotFound"
+
+
+class SnapshotInProgress(InvalidGatewayRequestException):
+    error_code = "SnapshotInProgress"
+
+
+class TargetAlreadyExists(InvalidGatewayRequestException):
+    error_code = "TargetAlreadyExists"
+
+
+class DiskDoesNotExist(InvalidGatewayRequestException):
+    error_code = "DiskDoesNotExist"
+
+
+class DiskAlreadyAllocated(InvalidGatewayRequestException):
+    error_code = "DiskAlreadyAllocated"
+
+
+class DiskSizeLessThanVolumeSize(InvalidGatewayRequestException):
+    error_code = "DiskSizeLessThanVolumeSize"
+
+
 class OperationNotEmulated(InvalidGatewayRequestException):
     """A real Storage Gateway operation this emulator does not implement (AWS's own code for an
     operation a gateway cannot do is ``NotImplemented``; ``NotSupported`` stays free to mean

@@ -216,12 +216,24 @@ class Emulator:
     # seeding
 
     def add_gateway(
-        self, gateway_arn: str, gateway_type: str = "CACHED", *, connected: bool = True
+        self,
+        gateway_arn: str,
+        gateway_type: str = "CACHED",
+        *,
+        connected: bool = True,
+        timezone: str = "GMT",
     ) -> None:
+        """Seed a gateway, or change one: its type, whether it is connected, and its time zone
+        (``GMT`` or ``GMT-5:00``…; snapshot schedules count their hours in it)."""
         self._request(
             "POST",
             "gateways",
-            {"gateway_arn": gateway_arn, "gateway_type": gateway_type, "connected": connected},
+            {
+                "gateway_arn": gateway_arn,
+                "gateway_type": gateway_type,
+                "connected": connected,
+                "timezone": timezone,
+            },
         )
 
     def add_volume(

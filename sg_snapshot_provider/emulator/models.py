@@ -26,6 +26,34 @@ Gateway API reference, unless said otherwise):
   operation is not supported", the answer terraform-provider-aws issue #25917 shows) on tape and
   file gateways; recovery points and ``CreateSnapshotFromVolumeRecoveryPoint`` and
   ``DeleteSnapshotSchedule`` are for cached volumes only.
+* Schedule operations, like snapshots, need a volume gateway (``NotSupported`` otherwise) that
+  is connected (``GatewayNotConnected``, worded "The specified gateway is not connected" as
+  terraform-provider-aws matches it). The schedule's ``Timezone`` is its gateway's
+  (``DescribeGatewayInformation``'s ``GatewayTimezone``): "The hour of the day is in the time
+  zone of the gateway".
+* Volumes are made and deleted as pulumi-aws's (terraform-provider-aws's)
+  ``storagegateway.CachesIscsiVolume`` and ``StoredIscsiVolume`` do it:
+  ``CreateCachediSCSIVolume`` on cached gateways, ``CreateStorediSCSIVolume`` on stored ones
+  (``NotSupported`` elsewhere, as the API reference says "only supported in the cached/stored
+  volume gateway type"), ``DeleteVolume`` (the volume's snapshots stay in EC2). Their rules,
+  from the API reference: ``NetworkInterfaceId`` must be one of the gateway's network
+  interfaces ("Use DescribeGatewayInformation to get a list of the network interfaces available
+  on a gateway"; an emulated gateway has one, :data:`GATEWAY_IPV4`); "The target name must be
+  unique across all volumes on a gateway" (``TargetAlreadyExists``); a cached volume is 1 GiB to
+  32 TiB and at least the size of the snapshot or source volume it copies; ``KMSKey`` "can only
+  be set when KMSEncrypted is true"; a stored volume takes a local disk from
+  ``ListLocalDisks`` that is not allocated (``DiskDoesNotExist``, ``DiskAlreadyAllocated``) and
+  is as large as the disk ("The size of the volume to create is inferred from the disk size"),
+  which must hold the snapshot (``DiskSizeLessThanVolumeSize``); preserving the disk's data
+  and restoring a snapshot exclude each other. A ``SnapshotId`` must name an EBS snapshot of the
+  gateway's account and region (``SnapshotNotFound``) that is completed
+  (``SnapshotInProgress``, as EC2's own CreateVolume refuses a pending snapshot). A repeated
+  ``ClientToken`` returns the volume it made ("If you retry a request, use the same
+  ClientToken"); with other parameters it is ``InvalidParameters``. Error codes are the
+  model's ``ErrorCode`` values; which code AWS picks for each rule the reference does not say.
+* Local disks (``ListLocalDisks``): a cached gateway has a cache disk and an upload buffer; a
+  stored gateway has an upload buffer and :data:`FREE_STORED_DISKS` unallocated disks of
+  :data:`STORED_DISK_GIB` GiB, plus one disk per seeded stored volume.
 * A cached volume may have no recovery point yet (seeded with ``recovery_point=False``):
   ``ListVolumeRecoveryPoints`` leaves it out and ``CreateSnapshotFromVolumeRecoveryPoint``
   answers ``VolumeNotReady``. After ``DeleteSnapshotSchedule`` a volume has no schedule:
@@ -40,6 +68,7 @@ Rules live here and fail with the typed errors of ``exceptions``; the JSON proto
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,11 +82,17 @@ from moto.ec2.utils import random_snapshot_id
 from ..inputs import VOLUME_ARN_RE
 from .exceptions import (
     ControlError,
+    DiskAlreadyAllocated,
+    DiskDoesNotExist,
+    DiskSizeLessThanVolumeSize,
     GatewayNotConnected,
     GatewayNotFound,
     InvalidParameters,
     NotSupported,
+    SnapshotInProgress,
+    SnapshotNotFound,
     SnapshotScheduleNotFound,
+    TargetAlreadyExists,
     VolumeNotFound,
     VolumeNotReady,
 )
@@ -83,6 +118,21 @@ SNAPSHOT_STATES = ("pending", "completed", "error", "recoverable", "recovering")
 RECURRENCE_HOURS = (1, 2, 4, 8, 12, 24)
 
 MAX_TAGS = 50
+#: The one network interface (IPv4) of every emulated gateway: the NetworkInterfaceId its
+#: volumes are exposed on.
+GATEWAY_IPV4 = "10.0.0.1"
+DEFAULT_TIMEZONE = "GMT"
+#: DescribeGatewayInformation's GatewayTimezone: GMT, or GMT with an offset such as GMT-5:00.
+TIMEZONE_RE = re.compile(r"GMT([+-](1[0-4]|[0-9]):(00|30|45))?")
+#: Unallocated local disks of a stored gateway, and their size.
+FREE_STORED_DISKS = 3
+STORED_DISK_GIB = 10
+#: The local disks a gateway's cache and upload buffer use.
+SYSTEM_DISK_GIB = 150
+#: A cached volume: "1 GiB to 32 TiB" (Storage Gateway quotas).
+CACHED_VOLUME_MAX_BYTES = 32 * 1024**4
+#: Where a volume's iSCSI target lives: ``{gateway ARN}/target/{IQN prefix}{target name}``.
+TARGET_IQN_PREFIX = "iqn.1997-05.com.amazon:"
 #: ListGateways and ListVolumes: "By default, the operation returns a maximum of up to 100".
 DEFAULT_PAGE_SIZE = 100
 #: AWS's words when the gateway (or volume) type cannot do an operation, as seen on the wire
@@ -267,7 +317,43 @@ class SnapshotSchedule:
     recurrence_in_hours: int = 24
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
-    timezone: str = "GMT"
+
+
+@dataclass
+class LocalDisk:
+    """A disk of the gateway's VM. ``allocation`` is ``AVAILABLE``, ``CACHE_STORAGE``,
+    ``UPLOAD_BUFFER`` or ``STORED_VOLUME`` (then ``volume_arn`` says which)."""
+
+    disk_id: str
+    path: str
+    node: str
+    size_bytes: int
+    allocation: str
+    volume_arn: str | None = None
+
+
+def _local_disk(number: int, size_gib: int, allocation: str) -> LocalDisk:
+    return LocalDisk(
+        disk_id=f"pci-0000:03:00.0-scsi-0:0:{number}:0",
+        path=f"/dev/sd{chr(ord('a') + number % 26)}",
+        node=f"SCSI(0:{number})",
+        size_bytes=size_gib * GIB,
+        allocation=allocation,
+    )
+
+
+def initial_disks(gateway_type: str) -> list[LocalDisk]:
+    if gateway_type == "CACHED":
+        return [
+            _local_disk(0, SYSTEM_DISK_GIB, "CACHE_STORAGE"),
+            _local_disk(1, SYSTEM_DISK_GIB, "UPLOAD_BUFFER"),
+        ]
+    if gateway_type == "STORED":
+        free = [
+            _local_disk(n, STORED_DISK_GIB, "AVAILABLE") for n in range(1, 1 + FREE_STORED_DISKS)
+        ]
+        return [_local_disk(0, SYSTEM_DISK_GIB, "UPLOAD_BUFFER"), *free]
+    return []
 
 
 @dataclass
@@ -277,6 +363,17 @@ class Gateway:
     gateway_type: str
     connected: bool
     tags: dict[str, str] = field(default_factory=dict)
+    timezone: str = DEFAULT_TIMEZONE
+    network_interfaces: tuple[str, ...] = (GATEWAY_IPV4,)
+    disks: list[LocalDisk] = field(default_factory=list)
+    #: ClientToken → the ARN of the volume CreateCachediSCSIVolume made with it.
+    client_tokens: dict[str, str] = field(default_factory=dict)
+
+    def new_disk(self, size_bytes: int, allocation: str) -> LocalDisk:
+        disk = _local_disk(len(self.disks), 1, allocation)
+        disk.size_bytes = size_bytes
+        self.disks.append(disk)
+        return disk
 
     @property
     def is_volume_gateway(self) -> bool:
@@ -293,24 +390,59 @@ class GatewayVolume:
     volume_id: str
     gateway: Gateway
     kind: str  # CACHED or STORED
-    size_gib: int
+    size_bytes: int
     created: datetime
     schedule: SnapshotSchedule | None
     recovery_point: bool = True
     tags: dict[str, str] = field(default_factory=dict)
+    #: The iSCSI target's name; seeded volumes use their ID in lower case.
+    target_name: str = ""
+    network_interface: str = GATEWAY_IPV4
+    source_snapshot_id: str | None = None
+    kms_key: str | None = None
+    #: Stored volumes: the local disk that holds the volume.
+    disk_id: str | None = None
+    preserved_existing_data: bool = False
+
+    def __post_init__(self) -> None:
+        self.target_name = self.target_name or self.volume_id.lower()
 
     @property
     def volume_type(self) -> str:
         return f"{self.kind} iSCSI"
 
     @property
-    def size_bytes(self) -> int:
-        return self.size_gib * GIB
+    def size_gib(self) -> int:
+        """The size in whole GiB, rounded up (what an EBS snapshot of it reports)."""
+        return -(-self.size_bytes // GIB)
+
+    @property
+    def target_arn(self) -> str:
+        return f"{self.gateway.arn}/target/{TARGET_IQN_PREFIX}{self.target_name}"
 
     @property
     def recovery_point_time(self) -> str:
         # Every byte of an emulated cached volume is uploaded as soon as it exists.
         return _iso_milliseconds(self.created)
+
+
+@dataclass(frozen=True)
+class VolumeRequest:
+    """The parameters of CreateCachediSCSIVolume or CreateStorediSCSIVolume (valid for the
+    model by now)."""
+
+    gateway_arn: str
+    target_name: str
+    network_interface: str
+    size_bytes: int | None = None
+    snapshot_id: str | None = None
+    source_volume_arn: str | None = None
+    client_token: str | None = None
+    disk_id: str | None = None
+    preserve_existing_data: bool | None = None
+    kms_encrypted: bool | None = None
+    kms_key: str | None = None
+    tags: list[dict[str, str]] | None = None
 
 
 class StorageGatewayBackend:
@@ -332,15 +464,26 @@ class StorageGatewayBackend:
 
     # seeding (control API)
 
-    def add_gateway(self, arn: str, gateway_type: str, connected: bool) -> Gateway:
+    def add_gateway(
+        self,
+        arn: str,
+        gateway_type: str,
+        connected: bool,
+        timezone: str = DEFAULT_TIMEZONE,
+    ) -> Gateway:
         match = parse_gateway_arn(arn)
         if gateway_type not in GATEWAY_TYPES:
             raise ControlError(f"gateway_type must be one of {', '.join(GATEWAY_TYPES)}")
+        if not TIMEZONE_RE.fullmatch(timezone):
+            raise ControlError(f"timezone must look like GMT or GMT-5:00, got {timezone!r}")
         gateway = self.gateways.get(arn)
         if gateway is None:
             gateway = Gateway(arn, match["gateway_id"], gateway_type, connected)
             self.gateways[arn] = gateway
+        if gateway.gateway_type != gateway_type or not gateway.disks:
+            gateway.disks = initial_disks(gateway_type)
         gateway.gateway_type, gateway.connected = gateway_type, connected
+        gateway.timezone = timezone
         return gateway
 
     def add_volume(
@@ -365,11 +508,14 @@ class StorageGatewayBackend:
             match["volume_id"],
             gateway,
             kind,
-            size_gib,
+            size_gib * GIB,
             created,
             SnapshotSchedule(created.hour),
             recovery_point,
         )
+        if kind == "STORED":
+            disk = gateway.new_disk(volume.size_bytes, "STORED_VOLUME")
+            disk.volume_arn, volume.disk_id = arn, disk.disk_id
         self.volumes[arn] = volume
         return volume
 
@@ -399,23 +545,32 @@ class StorageGatewayBackend:
             )
         return gateway
 
-    def _snapshot_ready_volume(self, arn: str) -> GatewayVolume:
-        """The volume behind ``arn`` if its gateway can take a snapshot of it now."""
+    @staticmethod
+    def _connected(gateway: Gateway) -> Gateway:
+        if not gateway.connected:
+            raise GatewayNotConnected(
+                f"The specified gateway is not connected: {gateway.arn}",
+                {"GatewayARN": gateway.arn},
+            )
+        return gateway
+
+    def _ready_volume(self, arn: str, what: str = "snapshots are taken") -> GatewayVolume:
+        """The volume behind ``arn`` if its gateway is a volume gateway and connected."""
         gateway = self.gateways.get(gateway_arn_of(arn))
         if gateway is not None and not gateway.is_volume_gateway:
             raise NotSupported(
-                f"{NOT_SUPPORTED}: snapshots are taken on volume gateways only; {gateway.arn} "
+                f"{NOT_SUPPORTED}: {what} on volume gateways only; {gateway.arn} "
                 f"is a {gateway.gateway_type} gateway",
                 {"GatewayARN": gateway.arn},
             )
         # An unknown gateway means an unknown volume: AWS answers VolumeNotFound for both.
         volume = self.get_volume(arn)
-        if not volume.gateway.connected:
-            raise GatewayNotConnected(
-                f"The gateway {volume.gateway.arn} is not connected",
-                {"GatewayARN": volume.gateway.arn},
-            )
+        self._connected(volume.gateway)
         return volume
+
+    def _snapshot_ready_volume(self, arn: str) -> GatewayVolume:
+        """The volume behind ``arn`` if its gateway can take a snapshot of it now."""
+        return self._ready_volume(arn)
 
     def _resource_tags(self, arn: str) -> dict[str, str]:
         if "/volume/" in arn:
@@ -495,7 +650,7 @@ class StorageGatewayBackend:
         ]
 
     def describe_snapshot_schedule(self, volume_arn: str) -> tuple[GatewayVolume, SnapshotSchedule]:
-        volume = self.get_volume(volume_arn)
+        volume = self._ready_volume(volume_arn, "snapshot schedules exist")
         return volume, self._schedule_of(volume)
 
     def update_snapshot_schedule(
@@ -507,7 +662,7 @@ class StorageGatewayBackend:
         tags: list[dict[str, str]] | None,
     ) -> GatewayVolume:
         """Check everything first, then change the schedule: a refused update changes nothing."""
-        volume = self.get_volume(volume_arn)
+        volume = self._ready_volume(volume_arn, "snapshot schedules exist")
         if recurrence_in_hours not in RECURRENCE_HOURS:
             raise _invalid(
                 "RecurrenceInHours", f"must be one of {', '.join(map(str, RECURRENCE_HOURS))}"
@@ -524,7 +679,7 @@ class StorageGatewayBackend:
         return volume
 
     def delete_snapshot_schedule(self, volume_arn: str) -> GatewayVolume:
-        volume = self.get_volume(volume_arn)
+        volume = self._ready_volume(volume_arn, "snapshot schedules exist")
         if volume.kind != "CACHED":
             raise NotSupported(
                 f"{NOT_SUPPORTED}: DeleteSnapshotSchedule is for cached volumes; {volume_arn} "
@@ -533,6 +688,185 @@ class StorageGatewayBackend:
             )
         self._schedule_of(volume)
         volume.schedule = None
+        return volume
+
+    # gateways, disks and volumes (what pulumi-aws's volume resources call)
+
+    def describe_gateway_information(self, gateway_arn: str) -> Gateway:
+        return self._connected(self.get_gateway(gateway_arn))
+
+    def list_local_disks(self, gateway_arn: str) -> list[LocalDisk]:
+        return list(self._connected(self.get_gateway(gateway_arn)).disks)
+
+    def create_cached_iscsi_volume(self, request: VolumeRequest) -> GatewayVolume:
+        """Check everything, then make the volume: a refused request makes nothing."""
+        tags = tag_map(request.tags)
+        gateway = self._volume_gateway_of(request, "CACHED", "CreateCachediSCSIVolume")
+        if request.client_token is not None:
+            known = gateway.client_tokens.get(request.client_token)
+            if known is not None and known in self.volumes:
+                return self._same_request(self.volumes[known], request)
+        self._check_target(gateway, request)
+        if request.snapshot_id is not None and request.source_volume_arn is not None:
+            raise _invalid("SnapshotId", "give SnapshotId or SourceVolumeARN, not both")
+        size = request.size_bytes or 0
+        if not GIB <= size <= CACHED_VOLUME_MAX_BYTES:
+            raise _invalid(
+                "VolumeSizeInBytes", f"a cached volume is 1 GiB to 32 TiB, got {size} bytes"
+            )
+        if request.snapshot_id is not None:
+            snapshot = self._restorable_snapshot(request.snapshot_id)
+            if size < int(snapshot.volume.size) * GIB:
+                raise _invalid(
+                    "VolumeSizeInBytes",
+                    f"must be at least the {snapshot.volume.size} GiB of snapshot "
+                    f"{request.snapshot_id}",
+                )
+        if request.source_volume_arn is not None:
+            source = self.get_volume(request.source_volume_arn)
+            if size < source.size_bytes:
+                raise _invalid(
+                    "VolumeSizeInBytes",
+                    f"must be at least the {source.size_bytes} bytes of {source.arn}",
+                )
+        volume = self._new_volume(gateway, "CACHED", size, request, tags)
+        if request.client_token is not None:
+            gateway.client_tokens[request.client_token] = volume.arn
+        return volume
+
+    def create_stored_iscsi_volume(self, request: VolumeRequest) -> GatewayVolume:
+        """Check everything, then make the volume on the disk: a refused request makes
+        nothing."""
+        tags = tag_map(request.tags)
+        gateway = self._volume_gateway_of(request, "STORED", "CreateStorediSCSIVolume")
+        self._check_target(gateway, request)
+        disk = next((d for d in gateway.disks if d.disk_id == request.disk_id), None)
+        if disk is None:
+            raise DiskDoesNotExist(
+                f"The specified disk does not exist: {request.disk_id}",
+                {"DiskId": str(request.disk_id)},
+            )
+        if disk.allocation != "AVAILABLE":
+            raise DiskAlreadyAllocated(
+                f"The specified disk is already allocated ({disk.allocation}): {disk.disk_id}",
+                {"DiskId": disk.disk_id},
+            )
+        if request.preserve_existing_data and request.snapshot_id is not None:
+            raise _invalid(
+                "PreserveExistingData",
+                "a volume either preserves the disk's data or is restored from a snapshot",
+            )
+        if request.snapshot_id is not None:
+            snapshot = self._restorable_snapshot(request.snapshot_id)
+            if disk.size_bytes < int(snapshot.volume.size) * GIB:
+                raise DiskSizeLessThanVolumeSize(
+                    f"The disk {disk.disk_id} ({disk.size_bytes} bytes) is smaller than "
+                    f"snapshot {request.snapshot_id} ({snapshot.volume.size} GiB)",
+                    {"DiskId": disk.disk_id},
+                )
+        volume = self._new_volume(gateway, "STORED", disk.size_bytes, request, tags)
+        volume.disk_id = disk.disk_id
+        volume.preserved_existing_data = bool(request.preserve_existing_data)
+        disk.allocation, disk.volume_arn = "STORED_VOLUME", volume.arn
+        return volume
+
+    def delete_volume(self, volume_arn: str) -> GatewayVolume:
+        """The volume goes, with its schedule; its snapshots stay in EC2."""
+        volume = self._ready_volume(volume_arn, "volumes exist")
+        for disk in volume.gateway.disks:
+            if disk.volume_arn == volume.arn:
+                disk.allocation, disk.volume_arn = "AVAILABLE", None
+        tokens = volume.gateway.client_tokens
+        for token in [t for t, arn in tokens.items() if arn == volume.arn]:
+            del tokens[token]
+        del self.volumes[volume.arn]
+        return volume
+
+    def _volume_gateway_of(self, request: VolumeRequest, kind: str, operation: str) -> Gateway:
+        """The connected gateway of ``kind`` a new volume goes on."""
+        gateway = self.get_gateway(request.gateway_arn)
+        if gateway.gateway_type != kind:
+            raise NotSupported(
+                f"{NOT_SUPPORTED}: {operation} is for {kind.lower()} volume gateways; "
+                f"{gateway.arn} is a {gateway.gateway_type} gateway",
+                {"GatewayARN": gateway.arn},
+            )
+        return self._connected(gateway)
+
+    def _check_target(self, gateway: Gateway, request: VolumeRequest) -> None:
+        """The rules of the new volume's iSCSI target and encryption."""
+        if request.kms_key is not None and request.kms_encrypted is not True:
+            raise _invalid("KMSKey", "KMSKey can only be set when KMSEncrypted is true")
+        if request.network_interface not in gateway.network_interfaces:
+            raise _invalid(
+                "NetworkInterfaceId",
+                f"{request.network_interface!r} is not a network interface of {gateway.arn} "
+                f"(DescribeGatewayInformation lists {', '.join(gateway.network_interfaces)})",
+            )
+        taken = {v.target_name for v in self.volumes.values() if v.gateway is gateway}
+        if request.target_name in taken:
+            raise TargetAlreadyExists(
+                f"The target name {request.target_name} is already in use on {gateway.arn}",
+                {"TargetName": request.target_name},
+            )
+
+    def _same_request(self, volume: GatewayVolume, request: VolumeRequest) -> GatewayVolume:
+        """A retried CreateCachediSCSIVolume: the volume the token made, if asked for again."""
+        same = (
+            volume.target_name == request.target_name
+            and volume.size_bytes == request.size_bytes
+            and volume.source_snapshot_id == request.snapshot_id
+            and volume.network_interface == request.network_interface
+        )
+        if not same:
+            raise _invalid(
+                "ClientToken",
+                f"{request.client_token!r} was used for {volume.arn} with other parameters",
+            )
+        return volume
+
+    def _restorable_snapshot(self, snapshot_id: str) -> Any:
+        """The completed EBS snapshot ``snapshot_id`` of this account and region."""
+        snapshot = ec2_backends[self.account_id][self.region].snapshots.get(snapshot_id.lower())
+        if snapshot is None:
+            raise SnapshotNotFound(
+                f"The specified snapshot was not found: {snapshot_id}",
+                {"SnapshotId": snapshot_id},
+            )
+        if snapshot.status != "completed":
+            raise SnapshotInProgress(
+                f"The snapshot {snapshot_id} is {snapshot.status}, not completed",
+                {"SnapshotId": snapshot_id},
+            )
+        return snapshot
+
+    def _new_volume(
+        self,
+        gateway: Gateway,
+        kind: str,
+        size_bytes: int,
+        request: VolumeRequest,
+        tags: dict[str, str],
+    ) -> GatewayVolume:
+        volume_id = f"vol-{secrets.token_hex(4).upper()}"
+        while f"{gateway.arn}/volume/{volume_id}" in self.volumes:
+            volume_id = f"vol-{secrets.token_hex(4).upper()}"
+        created = datetime.now(UTC)
+        volume = GatewayVolume(
+            f"{gateway.arn}/volume/{volume_id}",
+            volume_id,
+            gateway,
+            kind,
+            size_bytes,
+            created,
+            SnapshotSchedule(created.hour),
+            tags=tags,
+            target_name=request.target_name,
+            network_interface=request.network_interface,
+            source_snapshot_id=request.snapshot_id,
+            kms_key=request.kms_key,
+        )
+        self.volumes[volume.arn] = volume
         return volume
 
     @staticmethod

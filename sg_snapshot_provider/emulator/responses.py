@@ -32,8 +32,10 @@ from .exceptions import (
 from .models import (
     Gateway,
     GatewayVolume,
+    LocalDisk,
     StorageGatewayBackend,
     StorageGatewayModel,
+    VolumeRequest,
     paginate,
 )
 from .validation import service_model, validate_input
@@ -87,6 +89,41 @@ def _volume_info(volume: GatewayVolume) -> dict[str, Any]:
     }
 
 
+def _gateway_information(gateway: Gateway) -> dict[str, Any]:
+    """DescribeGatewayInformation's answer: what the emulator knows of the gateway."""
+    return {
+        "GatewayARN": gateway.arn,
+        "GatewayId": gateway.gateway_id,
+        "GatewayName": gateway.gateway_id,
+        "GatewayTimezone": gateway.timezone,
+        "GatewayState": "RUNNING",
+        "GatewayNetworkInterfaces": [{"Ipv4Address": ip} for ip in gateway.network_interfaces],
+        "GatewayType": gateway.gateway_type,
+        "HostEnvironment": "OTHER",
+        "EndpointType": "STANDARD",
+        # "A list of up to 50 tags assigned to the gateway, sorted alphabetically by key name".
+        "Tags": _tag_list(dict(sorted(gateway.tags.items()))),
+    }
+
+
+def _local_disk(disk: LocalDisk, region: str) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "DiskId": disk.disk_id,
+        "DiskPath": disk.path,
+        "DiskNode": disk.node,
+        "DiskStatus": "present",
+        "DiskSizeInBytes": disk.size_bytes,
+        "DiskAllocationType": disk.allocation,
+        "DiskAttributeList": [],
+    }
+    if disk.volume_arn is not None:
+        # "The format of this field is targetIqn::LUNNumber::region-volumeId".
+        volume_id = disk.volume_arn.rsplit("/", 1)[-1]
+        iqn = f"iqn.1997-05.com.amazon:{volume_id.lower()}"
+        described["DiskAllocationResource"] = f"{iqn}::1::{region}-{volume_id}"
+    return described
+
+
 def _iscsi_volume(volume: GatewayVolume) -> dict[str, Any]:
     described = {
         "VolumeARN": volume.arn,
@@ -96,20 +133,23 @@ def _iscsi_volume(volume: GatewayVolume) -> dict[str, Any]:
         "VolumeAttachmentStatus": "ATTACHED",
         "VolumeSizeInBytes": volume.size_bytes,
         "VolumeiSCSIAttributes": {
-            "TargetARN": f"{volume.gateway.arn}/target/iqn.1997-05.com.amazon:"
-            f"{volume.volume_id.lower()}",
-            "NetworkInterfaceId": "10.0.0.1",
+            "TargetARN": volume.target_arn,
+            "NetworkInterfaceId": volume.network_interface,
             "NetworkInterfacePort": 3260,
             "LunNumber": 1,
             "ChapEnabled": False,
         },
         "CreatedDate": volume.created.timestamp(),
         "VolumeUsedInBytes": 0,
-        "TargetName": volume.volume_id.lower(),
+        "TargetName": volume.target_name,
     }
+    if volume.source_snapshot_id is not None:
+        described["SourceSnapshotId"] = volume.source_snapshot_id
+    if volume.kms_key is not None:
+        described["KMSKey"] = volume.kms_key
     if volume.kind == "STORED":
-        described["VolumeDiskId"] = "pci-0000:03:00.0-scsi-0:0:0:0"
-        described["PreservedExistingData"] = False
+        described["VolumeDiskId"] = volume.disk_id
+        described["PreservedExistingData"] = volume.preserved_existing_data
     return described
 
 
@@ -230,7 +270,8 @@ class StorageGatewayResponse:
             "VolumeARN": volume.arn,
             "StartAt": schedule.start_at,
             "RecurrenceInHours": schedule.recurrence_in_hours,
-            "Timezone": schedule.timezone,
+            # "The hour of the day is in the time zone of the gateway."
+            "Timezone": volume.gateway.timezone,
             # "A list of up to 50 tags assigned to the snapshot schedule, sorted
             # alphabetically by key name" (DescribeSnapshotScheduleOutput.Tags).
             "Tags": _tag_list(dict(sorted(schedule.tags.items()))),
@@ -251,6 +292,49 @@ class StorageGatewayResponse:
 
     def delete_snapshot_schedule(self) -> dict[str, Any]:
         volume = self.backend.delete_snapshot_schedule(self.params["VolumeARN"])
+        return {"VolumeARN": volume.arn}
+
+    def describe_gateway_information(self) -> dict[str, Any]:
+        gateway = self.backend.describe_gateway_information(self.params["GatewayARN"])
+        return _gateway_information(gateway)
+
+    def list_local_disks(self) -> dict[str, Any]:
+        gateway_arn = self.params["GatewayARN"]
+        disks = self.backend.list_local_disks(gateway_arn)
+        region = self.backend.region
+        return {"GatewayARN": gateway_arn, "Disks": [_local_disk(d, region) for d in disks]}
+
+    def _volume_request(self) -> VolumeRequest:
+        params = self.params
+        return VolumeRequest(
+            gateway_arn=params["GatewayARN"],
+            target_name=params["TargetName"],
+            network_interface=params["NetworkInterfaceId"],
+            size_bytes=params.get("VolumeSizeInBytes"),
+            snapshot_id=params.get("SnapshotId"),
+            source_volume_arn=params.get("SourceVolumeARN"),
+            client_token=params.get("ClientToken"),
+            disk_id=params.get("DiskId"),
+            preserve_existing_data=params.get("PreserveExistingData"),
+            kms_encrypted=params.get("KMSEncrypted"),
+            kms_key=params.get("KMSKey"),
+            tags=params.get("Tags"),
+        )
+
+    def create_cached_iscsi_volume(self) -> dict[str, Any]:
+        volume = self.backend.create_cached_iscsi_volume(self._volume_request())
+        return {"VolumeARN": volume.arn, "TargetARN": volume.target_arn}
+
+    def create_stored_iscsi_volume(self) -> dict[str, Any]:
+        volume = self.backend.create_stored_iscsi_volume(self._volume_request())
+        return {
+            "VolumeARN": volume.arn,
+            "VolumeSizeInBytes": volume.size_bytes,
+            "TargetARN": volume.target_arn,
+        }
+
+    def delete_volume(self) -> dict[str, Any]:
+        volume = self.backend.delete_volume(self.params["VolumeARN"])
         return {"VolumeARN": volume.arn}
 
     def list_tags_for_resource(self) -> dict[str, Any]:
@@ -290,6 +374,11 @@ OPERATIONS: Final[dict[str, Handler]] = {
     "DescribeSnapshotSchedule": StorageGatewayResponse.describe_snapshot_schedule,
     "UpdateSnapshotSchedule": StorageGatewayResponse.update_snapshot_schedule,
     "DeleteSnapshotSchedule": StorageGatewayResponse.delete_snapshot_schedule,
+    "DescribeGatewayInformation": StorageGatewayResponse.describe_gateway_information,
+    "ListLocalDisks": StorageGatewayResponse.list_local_disks,
+    "CreateCachediSCSIVolume": StorageGatewayResponse.create_cached_iscsi_volume,
+    "CreateStorediSCSIVolume": StorageGatewayResponse.create_stored_iscsi_volume,
+    "DeleteVolume": StorageGatewayResponse.delete_volume,
     "ListTagsForResource": StorageGatewayResponse.list_tags_for_resource,
     "AddTagsToResource": StorageGatewayResponse.add_tags_to_resource,
     "RemoveTagsFromResource": StorageGatewayResponse.remove_tags_from_resource,

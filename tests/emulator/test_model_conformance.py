@@ -20,6 +20,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.emulator.models import GATEWAY_IPV4
 from sg_snapshot_provider.emulator.responses import OPERATIONS
 from sg_snapshot_provider.emulator.validation import java_pattern, service_model
 from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
@@ -43,6 +44,9 @@ EU_VOLUME_ARN = (
 TAPE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:tape/AAAAAAAAAA"
 TAGS = [{"Key": "team", "Value": "storage"}, {"Key": "Ünïcode", "Value": "a+b=c@d"}]
 RESERVED_TAGS = [{"Key": "aws:x", "Value": "v"}]
+#: The local disks of a stored gateway the emulator seeds: its upload buffer and a free one.
+UPLOAD_BUFFER_DISK_ID = "pci-0000:03:00.0-scsi-0:0:0:0"
+FREE_DISK_ID = "pci-0000:03:00.0-scsi-0:0:1:0"
 
 OK = "ok"
 VALIDATION = "ValidationException"
@@ -96,6 +100,16 @@ def many_volumes(emulator: Emulator, _: Any) -> None:
         emulator.add_volume(f"{GATEWAY_ARN}/volume/vol-{n:08d}")
 
 
+def tagged_gateway_in_another_zone(emulator: Emulator, sg: Any) -> None:
+    emulator.add_gateway(GATEWAY_ARN, timezone="GMT-5:00")
+    sg.add_tags_to_resource(ResourceARN=GATEWAY_ARN, Tags=TAGS)
+
+
+def stored_volume(emulator: Emulator, _: Any) -> None:
+    emulator.add_gateway(OTHER_GATEWAY_ARN, "STORED")
+    emulator.add_volume(OTHER_VOLUME_ARN)
+
+
 def full_schedule(_: Emulator, sg: Any) -> None:
     sg.update_snapshot_schedule(
         VolumeARN=VOLUME_ARN, StartAt=3, RecurrenceInHours=12, Description="d", Tags=TAGS
@@ -136,6 +150,97 @@ def snapshot_cases(operation: str) -> list[Case]:
             other_gateway("VTL"),
         ),
         Case(operation, "reserved-tag", {**base, "Tags": RESERVED_TAGS}, "InvalidParameters"),
+    ]
+
+
+def cached_volume_cases() -> list[Case]:
+    operation = "CreateCachediSCSIVolume"
+    base = {
+        "GatewayARN": GATEWAY_ARN,
+        "VolumeSizeInBytes": 2 * 1024**3,
+        "TargetName": "restored-volume",
+        "NetworkInterfaceId": GATEWAY_IPV4,
+        "ClientToken": "token-1",
+    }
+    return [
+        Case(operation, "basic", {**base, "Tags": TAGS}, OK),
+        Case(operation, "target-name-pattern", {**base, "TargetName": "Restored"}, VALIDATION),
+        Case(operation, "no-client-token", {**base, "ClientToken": None}, VALIDATION),
+        Case(operation, "size-text", {**base, "VolumeSizeInBytes": "2"}, SERIALIZATION),
+        Case(
+            operation,
+            "stored-gateway",
+            {**base, "GatewayARN": OTHER_GATEWAY_ARN},
+            "NotSupported",
+            other_gateway("STORED"),
+        ),
+        Case(
+            operation,
+            "unknown-gateway",
+            {**base, "GatewayARN": OTHER_GATEWAY_ARN},
+            "GatewayNotFound",
+        ),
+        Case(operation, "not-connected", base, "GatewayNotConnected", disconnected),
+        Case(
+            operation,
+            "foreign-interface",
+            {**base, "NetworkInterfaceId": "10.9.9.9"},
+            "InvalidParameters",
+        ),
+        Case(
+            operation,
+            "target-taken",
+            {**base, "TargetName": "vol-1122aabb"},
+            "TargetAlreadyExists",
+        ),
+        Case(
+            operation,
+            "unknown-snapshot",
+            {**base, "SnapshotId": "snap-0123456789abcdef0"},
+            "SnapshotNotFound",
+        ),
+        Case(operation, "too-small", {**base, "VolumeSizeInBytes": 1024}, "InvalidParameters"),
+        Case(operation, "reserved-tag", {**base, "Tags": RESERVED_TAGS}, "InvalidParameters"),
+    ]
+
+
+def stored_volume_cases() -> list[Case]:
+    operation = "CreateStorediSCSIVolume"
+    base = {
+        "GatewayARN": OTHER_GATEWAY_ARN,
+        "DiskId": FREE_DISK_ID,
+        "PreserveExistingData": False,
+        "TargetName": "stored-volume",
+        "NetworkInterfaceId": GATEWAY_IPV4,
+    }
+    stored = other_gateway("STORED")
+    return [
+        Case(operation, "basic", {**base, "Tags": TAGS}, OK, stored),
+        Case(operation, "no-disk", {**base, "DiskId": None}, VALIDATION, stored),
+        Case(operation, "preserve-text", {**base, "PreserveExistingData": "no"}, SERIALIZATION),
+        Case(operation, "cached-gateway", {**base, "GatewayARN": GATEWAY_ARN}, "NotSupported"),
+        Case(operation, "unknown-disk", {**base, "DiskId": "nope"}, "DiskDoesNotExist", stored),
+        Case(
+            operation,
+            "upload-buffer-disk",
+            {**base, "DiskId": UPLOAD_BUFFER_DISK_ID},
+            "DiskAlreadyAllocated",
+            stored,
+        ),
+        Case(
+            operation,
+            "preserve-and-restore",
+            {**base, "PreserveExistingData": True, "SnapshotId": "snap-0123abcd"},
+            "InvalidParameters",
+            stored,
+        ),
+        Case(
+            operation,
+            "unknown-snapshot",
+            {**base, "SnapshotId": "snap-0123abcd"},
+            "SnapshotNotFound",
+            stored,
+        ),
     ]
 
 
@@ -265,7 +370,42 @@ CASES: list[Case] = [
         {"VolumeARN": VOLUME_ARN, "StartAt": 1, "RecurrenceInHours": 5},
         "InvalidParameters",
     ),
+    Case(
+        "UpdateSnapshotSchedule",
+        "not-connected",
+        {"VolumeARN": VOLUME_ARN, "StartAt": 1, "RecurrenceInHours": 1},
+        "GatewayNotConnected",
+        disconnected,
+    ),
+    Case(
+        "UpdateSnapshotSchedule",
+        "tape-gateway",
+        {"VolumeARN": OTHER_VOLUME_ARN, "StartAt": 1, "RecurrenceInHours": 1},
+        "NotSupported",
+        other_gateway("VTL"),
+    ),
+    Case(
+        "DescribeSnapshotSchedule",
+        "not-connected",
+        {"VolumeARN": VOLUME_ARN},
+        "GatewayNotConnected",
+        disconnected,
+    ),
+    Case(
+        "DescribeSnapshotSchedule",
+        "file-gateway",
+        {"VolumeARN": OTHER_VOLUME_ARN},
+        "NotSupported",
+        other_gateway("FILE_S3"),
+    ),
     Case("DeleteSnapshotSchedule", "basic", {"VolumeARN": VOLUME_ARN}, OK),
+    Case(
+        "DeleteSnapshotSchedule",
+        "not-connected",
+        {"VolumeARN": VOLUME_ARN},
+        "GatewayNotConnected",
+        disconnected,
+    ),
     Case("DeleteSnapshotSchedule", "bad-arn", {"VolumeARN": "x" * 501}, VALIDATION),
     Case("DeleteSnapshotSchedule", "unknown", {"VolumeARN": UNKNOWN_VOLUME_ARN}, "VolumeNotFound"),
     Case(
@@ -281,6 +421,45 @@ CASES: list[Case] = [
         {"VolumeARN": VOLUME_ARN},
         "SnapshotScheduleNotFound",
         no_schedule,
+    ),
+    Case("DescribeGatewayInformation", "basic", {"GatewayARN": GATEWAY_ARN}, OK),
+    Case(
+        "DescribeGatewayInformation",
+        "tagged-in-another-zone",
+        {"GatewayARN": GATEWAY_ARN},
+        OK,
+        tagged_gateway_in_another_zone,
+    ),
+    Case("DescribeGatewayInformation", "short-arn", {"GatewayARN": "fake_gateway"}, VALIDATION),
+    Case(
+        "DescribeGatewayInformation",
+        "unknown",
+        {"GatewayARN": OTHER_GATEWAY_ARN},
+        "GatewayNotFound",
+    ),
+    Case(
+        "DescribeGatewayInformation",
+        "not-connected",
+        {"GatewayARN": GATEWAY_ARN},
+        "GatewayNotConnected",
+        disconnected,
+    ),
+    Case("ListLocalDisks", "cached", {"GatewayARN": GATEWAY_ARN}, OK),
+    Case("ListLocalDisks", "stored", {"GatewayARN": OTHER_GATEWAY_ARN}, OK, stored_volume),
+    Case("ListLocalDisks", "no-arn", {}, VALIDATION),
+    Case("ListLocalDisks", "unknown", {"GatewayARN": OTHER_GATEWAY_ARN}, "GatewayNotFound"),
+    *cached_volume_cases(),
+    *stored_volume_cases(),
+    Case("DeleteVolume", "basic", {"VolumeARN": VOLUME_ARN}, OK),
+    Case("DeleteVolume", "stored", {"VolumeARN": OTHER_VOLUME_ARN}, OK, stored_volume),
+    Case("DeleteVolume", "bad-arn", {"VolumeARN": "fake"}, VALIDATION),
+    Case("DeleteVolume", "unknown", {"VolumeARN": UNKNOWN_VOLUME_ARN}, "VolumeNotFound"),
+    Case(
+        "DeleteVolume",
+        "not-connected",
+        {"VolumeARN": VOLUME_ARN},
+        "GatewayNotConnected",
+        disconnected,
     ),
     Case("ListTagsForResource", "volume", {"ResourceARN": VOLUME_ARN}, OK, tagged),
     Case("ListTagsForResource", "paged", {"ResourceARN": GATEWAY_ARN, "Limit": 1}, OK, tagged),
@@ -401,7 +580,7 @@ def test_operation_not_emulated__answers_as_the_model_says(emulator: Emulator):
     raw = RawAnswers(sg)
 
     with pytest.raises(ClientError) as caught:
-        sg.describe_gateway_information(GatewayARN=GATEWAY_ARN)
+        sg.describe_bandwidth_rate_limit(GatewayARN=GATEWAY_ARN)
 
     assert storage_gateway_problems(raw.last) == []
     assert outcome(caught.value) == "NotImplemented"

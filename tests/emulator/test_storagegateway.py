@@ -914,13 +914,13 @@ def test_list_tags_for_resource__unknown_volume(sg):
 
 def test_unknown_operation__not_emulated(sg, emulator: Emulator):
     with pytest.raises(ClientError) as caught:
-        sg.describe_gateway_information(GatewayARN=GATEWAY_ARN)
+        sg.describe_bandwidth_rate_limit(GatewayARN=GATEWAY_ARN)
 
     error = caught.value
     assert gateway_error(error) == ("InvalidGatewayRequestException", "NotImplemented")
     assert http_status(error) == 400
     assert error_message(error) == (
-        "StorageGateway operation DescribeGatewayInformation is not emulated"
+        "StorageGateway operation DescribeBandwidthRateLimit is not emulated"
     )
 
 
