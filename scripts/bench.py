@@ -92,7 +92,7 @@ class Plan:
     wait_seconds: float  # W: how long each waited snapshot stays pending
 
 
-FULL = Plan(200, 25, 10, 5, (50, 200, 500), (1, 4, 16, 64), 3.0)
+FULL = Plan(200, 25, 10, 9, (50, 200, 500), (1, 4, 16, 64), 3.0)
 QUICK = Plan(10, 5, 2, 1, (10, 30), (1, 4, 16, 64), 0.5)
 
 
