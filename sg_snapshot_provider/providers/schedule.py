@@ -79,7 +79,11 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
         self._update(volume, args)
-        return UpdateResult(_outputs(args, volume, timezone=old_outs.get(TIMEZONE)))
+        outs = _outputs(args, volume, timezone=old_outs.get(TIMEZONE))
+        if args.description is None and isinstance(old_outs.get(DESCRIPTION), str):
+            # Not sent, so the schedule keeps the description it had.
+            outs[DESCRIPTION] = old_outs[DESCRIPTION]
+        return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         olds = from_engine(props)
