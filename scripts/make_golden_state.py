@@ -4,10 +4,16 @@
     tests/data/golden_inputs.json    a snapshot's checked inputs, as state holds them
     tests/data/golden_outputs.json   the same snapshot's outputs, as state holds them
 
-These files stand for the state that users' stacks hold today. Regenerate them ONLY when a change
-of the state format is intended (and then say in the change how old state is migrated):
+    tests/data/golden_schedule_provider.txt   the same three for a VolumeSnapshotSchedule,
+    tests/data/golden_schedule_inputs.json    created and then refreshed (so that every output,
+    tests/data/golden_schedule_outputs.json   timezone included, is in it)
 
-    .venv/bin/python scripts/make_golden_state.py
+These files stand for the state that users' stacks hold today. Regenerate them ONLY when a change
+of the state format is intended (and then say in the change how old state is migrated), and
+only those of the resource whose format changes:
+
+    .venv/bin/python scripts/make_golden_state.py            # the snapshot's
+    .venv/bin/python scripts/make_golden_state.py schedule   # the snapshot schedule's
 
 If test_upgrade fails after an innocent-looking change, the change broke existing stacks: fix the
 code, not these files.
@@ -15,13 +21,15 @@ code, not these files.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import PROVIDER_KEY, Engine
+from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
+from sg_snapshot_provider.testing import PROVIDER_KEY, Engine, ResourceState
 from sg_snapshot_provider.testing.plugin import start_plugin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +45,31 @@ GOLDEN_INPUTS: dict[str, Any] = {
     "wait_for_completion": True,
     "triggers": {"release": "2026.11"},
 }
+GOLDEN_SCHEDULE_INPUTS: dict[str, Any] = {
+    "volume_arn": VOLUME_ARN,
+    "start_at": 2,
+    "recurrence_in_hours": 12,
+    "description": "golden schedule",
+    "tags": {"team": "storage", "purpose": "upgrade-test"},
+}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "resource",
+        nargs="?",
+        choices=("snapshot", "schedule"),
+        default="snapshot",
+        help="whose golden state to write (default: snapshot)",
+    )
+    if parser.parse_args().resource == "schedule":
+        write_schedule_state()
+    else:
+        write_snapshot_state()
+
+
+def write_snapshot_state() -> None:
     """Create one snapshot through the real plugin and write its state."""
     with Emulator(volumes=[VOLUME_ARN]) as emulator:
         plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
@@ -56,6 +86,27 @@ def main() -> None:
     write_json(DATA / "golden_inputs.json", state.inputs)
     write_json(DATA / "golden_outputs.json", state.outputs)
     print(f"wrote golden state of {state.id} to {DATA}")
+
+
+def write_schedule_state() -> None:
+    """Set one snapshot schedule through the real plugin, refresh it, and write its state."""
+    with Emulator(volumes=[VOLUME_ARN]) as emulator:
+        emulator.add_gateway(VOLUME_ARN.split("/volume/")[0], timezone="GMT-5:00")
+        plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
+        try:
+            plugin.configure({"aws:region": "us-east-1"})
+            engine = Engine(plugin, VolumeSnapshotScheduleProvider(), type_token=SCHEDULE_TYPE)
+            engine.up("golden-schedule", GOLDEN_SCHEDULE_INPUTS)
+            engine.refresh("golden-schedule")
+            state: ResourceState = engine.require_state("golden-schedule")
+            engine.destroy("golden-schedule")
+        finally:
+            plugin.cleanup()
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "golden_schedule_provider.txt").write_text(state.outputs[PROVIDER_KEY] + "\n")
+    write_json(DATA / "golden_schedule_inputs.json", state.inputs)
+    write_json(DATA / "golden_schedule_outputs.json", state.outputs)
+    print(f"wrote golden state of the schedule of {state.id} to {DATA}")
 
 
 def write_json(path: Path, props: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Upgrade safety: state written by an earlier release must keep working with this code.
 
 tests/data/golden_* hold the serialized provider and a snapshot's state as stacks hold them
-today (made by scripts/make_golden_state.py). The plugin must deserialize that provider string
+today, and golden_schedule_* the same for a snapshot schedule (made by
+scripts/make_golden_state.py). The plugin must deserialize that provider string
 and, with that state, read, re-tag and delete a snapshot. If this fails, the change breaks
 existing stacks: fix the code; regenerate the files only for an intended state-format change.
 """
@@ -16,9 +17,11 @@ from typing import Any
 import boto3
 import dill
 import pytest
+from botocore.exceptions import ClientError
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.testing import (
     PROVIDER_KEY,
     SNAPSHOT_TYPE,
@@ -89,3 +92,84 @@ def test_golden_state_reads_retags_and_deletes(
 
     assert engine.destroy("golden").kind is StepKind.DELETE
     assert ec2.snapshot_ids() == set()
+
+
+# --- the snapshot schedule ------------------------------------------------------------------
+
+GOLDEN_SCHEDULE_PROVIDER = (DATA / "golden_schedule_provider.txt").read_text().strip()
+
+
+def golden_schedule_bag(file_name: str) -> dict[str, Any]:
+    return {**json.loads((DATA / file_name).read_text()), PROVIDER_KEY: GOLDEN_SCHEDULE_PROVIDER}
+
+
+@pytest.fixture
+def golden_schedule(emulator: Emulator) -> ResourceState:
+    """The golden schedule's state, and the same schedule set on the emulator behind the
+    provider's back (in the gateway's time zone the state recorded)."""
+    outputs = golden_schedule_bag("golden_schedule_outputs.json")
+    volume_arn = outputs["volume_arn"]
+    emulator.add_gateway(outputs["gateway_arn"], timezone=outputs["timezone"])
+    client = boto3.client("storagegateway", region_name=REGION, endpoint_url=emulator.url)
+    client.update_snapshot_schedule(
+        VolumeARN=volume_arn,
+        StartAt=int(outputs["start_at"]),
+        RecurrenceInHours=int(outputs["recurrence_in_hours"]),
+        Description=outputs["description"],
+        Tags=[{"Key": k, "Value": v} for k, v in outputs["tags_all"].items()],
+    )
+    emulator.clear_calls()
+    return ResourceState(
+        name="golden-schedule",
+        type=SCHEDULE_TYPE,
+        id=volume_arn,
+        inputs=golden_schedule_bag("golden_schedule_inputs.json"),
+        outputs=outputs,
+    )
+
+
+def aws_calls(emulator: Emulator) -> list[str]:
+    calls = [call.operation for call in emulator.calls()]
+    emulator.clear_calls()
+    return calls
+
+
+def test_golden_schedule_provider_is_the_current_class() -> None:
+    provider = dill.loads(base64.b64decode(GOLDEN_SCHEDULE_PROVIDER))
+    assert isinstance(provider, VolumeSnapshotScheduleProvider)
+
+
+def test_golden_schedule_refreshes_updates_and_deletes(
+    plugin: PluginProcess, golden_schedule: ResourceState, emulator: Emulator
+) -> None:
+    engine = Engine(plugin, GOLDEN_SCHEDULE_PROVIDER, type_token=SCHEDULE_TYPE)
+    engine.adopt(golden_schedule)
+    inputs = {
+        key: value
+        for key, value in golden_schedule.inputs.items()
+        if key not in ("tags_all", PROVIDER_KEY)
+    }
+
+    refreshed = engine.refresh("golden-schedule")
+    assert refreshed.kind is StepKind.REFRESH
+    assert refreshed.diff is not None
+    assert refreshed.diff.changes is False
+    assert aws_calls(emulator) == ["DescribeSnapshotSchedule"]
+
+    assert engine.preview("golden-schedule", inputs).kind is StepKind.SAME
+    assert engine.up("golden-schedule", inputs).kind is StepKind.SAME
+    assert aws_calls(emulator) == []
+
+    updated = engine.up("golden-schedule", {**inputs, "start_at": 4})
+    assert (updated.kind, updated.id) == (StepKind.UPDATE, golden_schedule.id)
+    assert updated.outputs["timezone"] == golden_schedule.outputs["timezone"]
+    assert aws_calls(emulator) == ["UpdateSnapshotSchedule"]
+    client = boto3.client("storagegateway", region_name=REGION, endpoint_url=emulator.url)
+    assert client.describe_snapshot_schedule(VolumeARN=golden_schedule.id)["StartAt"] == 4
+    emulator.clear_calls()
+
+    assert engine.destroy("golden-schedule").kind is StepKind.DELETE
+    assert aws_calls(emulator) == ["DeleteSnapshotSchedule"]
+    with pytest.raises(ClientError) as caught:
+        client.describe_snapshot_schedule(VolumeARN=golden_schedule.id)
+    assert caught.value.response["error"]["errorCode"] == "SnapshotScheduleNotFound"  # type: ignore[typeddict-item]
