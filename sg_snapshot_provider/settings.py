@@ -161,6 +161,19 @@ def settings_from_config(
     )
 
 
+def settings_from_namespace(
+    get: Callable[[str], Any], environ: Mapping[str, str] | None = None, namespace: str = "aws"
+) -> Settings:
+    """:func:`settings_from_config` over a getter of one namespace's bare keys, such as a Pulumi
+    program's ``pulumi.Config("aws").get`` (``region``, ``profile``, ``endpoints``…). Code that
+    runs in the program rather than the plugin (listing a gateway's volumes for a component)
+    then reaches AWS exactly as the provider does, never through boto3's bare default chain."""
+    prefix = f"{namespace}:"
+    return settings_from_config(
+        lambda key: get(key.removeprefix(prefix)) if key.startswith(prefix) else None, environ
+    )
+
+
 def settings_from_mapping(
     config: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> Settings:

@@ -14,6 +14,7 @@ from sg_snapshot_provider.settings import (
     Settings,
     Timings,
     settings_from_mapping,
+    settings_from_namespace,
     timings_from_env,
 )
 
@@ -172,3 +173,22 @@ def test_importing_the_package_ignores_a_bad_timings_variable() -> None:
         [sys.executable, "-c", "import sg_snapshot_provider"], env=env, capture_output=True
     )
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_settings_from_namespace__reads_bare_keys_as_a_program_config_does() -> None:
+    bare = {
+        "region": "eu-west-1",
+        "profile": "ops",
+        "endpoints": '[{"storagegateway": "http://127.0.0.1:4566"}]',
+        "defaultTags": '{"tags": {"team": "storage"}}',
+        "maxRetries": "5",
+    }
+
+    settings = settings_from_namespace(bare.get, {})
+
+    assert settings == settings_from_mapping({f"aws:{key}": value for key, value in bare.items()})
+    assert settings.region == "eu-west-1"
+    assert settings.profile == "ops"
+    assert settings.endpoint("storagegateway") == "http://127.0.0.1:4566"
+    assert settings.default_tags_map == {"team": "storage"}
+    assert settings.max_attempts == 6
