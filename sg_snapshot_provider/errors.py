@@ -58,6 +58,24 @@ class SnapshotScheduleNotFoundError(SnapshotProviderError):
         super().__init__(f"no snapshot schedule for volume {volume_arn}: {what} ({code})")
 
 
+class ForeignSnapshotError(SnapshotProviderError):
+    """The snapshot exists but another account owns it (shared with the caller, or public)."""
+
+    def __init__(self, snapshot_id: str, region: str, owner_id: str) -> None:
+        self.snapshot_id = snapshot_id
+        self.region = region
+        self.owner_id = owner_id
+        super().__init__(
+            f"EBS snapshot {snapshot_id} in {region} belongs to account {owner_id}, not to the "
+            "account in use: only your own snapshots can be adopted (copy it into your account "
+            "with aws ec2 copy-snapshot, then adopt the copy)"
+        )
+
+
+class SnapshotAdoptError(SnapshotProviderError):
+    """A snapshot cannot be adopted as declared (its description differs, …)."""
+
+
 class SnapshotInUseError(AwsOperationError):
     """DeleteSnapshot kept failing with InvalidSnapshot.InUse: a registered AMI uses it."""
 

@@ -18,6 +18,7 @@ from pulumi.dynamic import (
 from . import aws
 from .errors import (
     AwsOperationError,
+    SnapshotAdoptError,
     SnapshotCreateError,
     SnapshotNotFoundError,
     SnapshotWaitError,
@@ -27,6 +28,7 @@ from .inputs import (
     CREATED_AT,
     INPUT_KEYS,
     OUTPUT_KEYS,
+    RECOVERY_POINT_TIME,
     TAGS,
     TAGS_ALL,
     VOLUME_ARN,
@@ -65,6 +67,8 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self._args(props)
         volume = parse_volume_arn(str(args.volume_arn))
+        if isinstance(args.adopt_snapshot_id, str):
+            return self._adopt(args, volume, args.adopt_snapshot_id)
         client = aws.storagegateway_client(volume.region, self._settings)
         created = aws.create_snapshot(
             client,
@@ -75,12 +79,43 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: aws.ec2_client(volume.region, self._settings),
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
+            from_recovery_point=args.from_recovery_point is True,
         )
         outs = _outputs(args, volume, created.snapshot_id, state="pending")
         outs[CREATED_AT] = created.created_at.isoformat()
+        if created.recovery_point_time is not None:
+            outs[RECOVERY_POINT_TIME] = created.recovery_point_time
         if args.wait_for_completion is True:
             outs.update(self._wait_or_roll_back(volume, created, args))
         return CreateResult(created.snapshot_id, outs)
+
+    def _adopt(self, args: SnapshotArgs, volume: VolumeArn, snapshot_id: str) -> CreateResult:
+        """Take over an existing snapshot of the caller's, as an import followed by an up
+        would: its tags become the declared ones; nothing else is written. A missing or
+        foreign snapshot, or a description EC2 cannot give it, fails before any write."""
+        ec2 = aws.ec2_client(volume.region, self._settings)
+        info = aws.find_own_snapshot(ec2, snapshot_id, self._policy)
+        if isinstance(args.description, str) and args.description != info.description:
+            raise SnapshotAdoptError(
+                f"adopting EBS snapshot {snapshot_id}: its description is "
+                f"{info.description!r}, not {args.description!r}, and EC2 cannot change a "
+                "snapshot's description; declare its description or leave description out"
+            )
+        aws.update_snapshot_tags(
+            ec2,
+            snapshot_id,
+            tag_changes(without_provider_tags(info.tags), _known_tags(args.tags_all)),
+            self._policy,
+        )
+        outs = _outputs(args, volume, info.snapshot_id, state=info.state)
+        outs.update(_described(info))
+        outs["description"] = info.description
+        if args.wait_for_completion is True and info.state != "completed":
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            outs.update(
+                _described(aws.wait_for_snapshot_completed(ec2, snapshot_id, timeout, self._policy))
+            )
+        return CreateResult(info.snapshot_id, outs)
 
     def _wait_or_roll_back(
         self, volume: VolumeArn, created: aws.CreatedSnapshot, args: SnapshotArgs
@@ -148,7 +183,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             self._policy,
             created_at=created_at,
         )
-        outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS}
+        outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS or k == "description"}
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
         if args.wait_for_completion is True and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]

@@ -32,6 +32,10 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """Bound of that wait, in seconds."""
     triggers: pulumi.Output[dict[str, Any]]
     """Arbitrary values; any change takes a new snapshot."""
+    from_recovery_point: pulumi.Output[bool | None]
+    """Whether the snapshot was taken from the volume's latest recovery point."""
+    adopt_snapshot_id: pulumi.Output[str | None]
+    """The existing snapshot this resource took over, if it did."""
     stack_resource: pulumi.Output[str | None]
     """``project/stack/resource``, set by this class: the snapshot's owner tag (never diffed)."""
 
@@ -67,18 +71,24 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     created_at: pulumi.Output[str | None]
     """When the provider took the snapshot (ISO 8601, UTC). For a while after it, EC2 may not
     show the snapshot yet (eventual consistency): the provider then retries instead of
-    believing "not found". Absent from state written by releases before 0.2."""
+    believing "not found". Absent from state written by releases before 0.2, and for an
+    adopted snapshot."""
+    volume_recovery_point_time: pulumi.Output[str | None]
+    """When the recovery point the snapshot was taken from was made (ISO 8601), with
+    ``from_recovery_point``."""
 
     def __init__(
         self,
         resource_name: str,
         *,
         volume_arn: pulumi.Input[str],
-        description: pulumi.Input[str],
+        description: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         wait_for_completion: pulumi.Input[bool] = False,
         completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
         triggers: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | None = None,
+        from_recovery_point: pulumi.Input[bool] = False,
+        adopt_snapshot_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Take a snapshot of ``volume_arn``.
@@ -87,13 +97,19 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         :param volume_arn: ARN of a cached or stored gateway volume; the snapshot lives in its
             region, whatever ``aws:region`` says.
         :param description: The snapshot's description, 1 to 255 characters (EC2 cannot edit
-            it: a change takes a new snapshot).
+            it: a change takes a new snapshot). Required, except when adopting a snapshot.
         :param tags: Up to 49 tags together with ``aws:defaultTags`` (EC2 allows 50; the
             provider keeps one for its create token), merged over the default tags.
         :param wait_for_completion: Wait until the snapshot is completed; if it fails or the
             wait times out the snapshot is deleted and the create fails.
         :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
         :param triggers: Values whose change takes a new snapshot (e.g. a release number).
+        :param from_recovery_point: Take the snapshot from the volume's latest recovery point
+            (``CreateSnapshotFromVolumeRecoveryPoint``; cached volumes only), as AWS recommends
+            when the gateway is unreachable or the volume is irrecoverable. A change replaces.
+        :param adopt_snapshot_id: Take over this existing snapshot of yours instead of making
+            one (dynamic providers cannot ``pulumi import``): its tags become the declared ones,
+            and a destroy deletes it. A change replaces.
         :param opts: Pulumi resource options.
         """
         props: dict[str, Any] = {
@@ -107,6 +123,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             "wait_for_completion": wait_for_completion,
             "completion_timeout_seconds": completion_timeout_seconds,
             "triggers": triggers,
+            "from_recovery_point": from_recovery_point,
+            "adopt_snapshot_id": adopt_snapshot_id,
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import (
     AwsOperationError,
+    ForeignSnapshotError,
     SnapshotFailedError,
     SnapshotInUseError,
     SnapshotNotFoundError,
@@ -139,6 +140,24 @@ def find_snapshot_by_id(
     if not snapshots:
         raise SnapshotNotFoundError(snapshot_id, client.meta.region_name)
     return snapshot_info(snapshots[0])
+
+
+def find_own_snapshot(client: EC2Client, snapshot_id: str, policy: RetryPolicy) -> SnapshotInfo:
+    """The caller's own snapshot with this ID: :class:`SnapshotNotFoundError` when EC2 does
+    not know it, :class:`ForeignSnapshotError` when another account owns it. One request when
+    it is the caller's."""
+    snapshot_id = snapshot_id.lower()
+    operation, action = "reading EBS snapshot", "ec2:DescribeSnapshots"
+    try:
+        own = describe_snapshots_by_filter(
+            client, [{"Name": "snapshot-id", "Values": [snapshot_id]}], policy, owned_by_caller=True
+        )
+    except (ClientError, BotoCoreError) as err:
+        raise translate(err, operation, snapshot_id, action) from err
+    if own:
+        return own[0]
+    other = find_snapshot_by_id(client, snapshot_id, policy)  # NotFound when nobody has it
+    raise ForeignSnapshotError(snapshot_id, client.meta.region_name, other.owner_id or "another")
 
 
 def describe_snapshots_by_filter(

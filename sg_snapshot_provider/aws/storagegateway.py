@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -33,6 +33,9 @@ class CreatedSnapshot:
     volume_arn: str
     token: str = ""
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: When the recovery point the snapshot was taken from was made (ISO 8601, as Storage
+    #: Gateway answers it); None for CreateSnapshot, or when the answer was lost.
+    recovery_point_time: str | None = None
 
 
 def new_create_token() -> str:
@@ -50,6 +53,7 @@ def create_snapshot(
     ec2: Callable[[], EC2Client] | None = None,
     token: str | None = None,
     owner: str | None = None,
+    from_recovery_point: bool = False,
 ) -> CreatedSnapshot:
     """CreateSnapshot, exactly once.
 
@@ -60,7 +64,8 @@ def create_snapshot(
     volume's region) looks it up by its token and adopts it, and only when it is not there is
     CreateSnapshot sent again. Without ``ec2`` such a failure is final. Happy path: one request.
     ``owner`` (``project/stack/resource``) goes on the owner tag when EC2's 50-tag budget
-    leaves room for it.
+    leaves room for it. With ``from_recovery_point`` the snapshot is taken with
+    CreateSnapshotFromVolumeRecoveryPoint (cached volumes), exactly once in the same way.
     """
     token = token or new_create_token()
     reserved = {CREATE_TOKEN_TAG: token}
@@ -74,17 +79,26 @@ def create_snapshot(
     lookup = _CreateLookup(ec2, volume_arn, token, policy)
     budget = policy.timings.transient_retry_seconds
     gateway_busy = Transient(is_gateway_transient, budget, f"the gateway of {volume_arn} is busy")
+    operation = "CreateSnapshotFromVolumeRecoveryPoint" if from_recovery_point else "CreateSnapshot"
+    send = (
+        client.create_snapshot_from_volume_recovery_point
+        if from_recovery_point
+        else client.create_snapshot
+    )
     try:
         created = call_with_retries(
-            lambda: _created(client.create_snapshot(**request), volume_arn, token),
+            lambda: _created(send(**request), volume_arn, token),
             policy,
             transient=(gateway_busy,),
             on_ambiguous=lookup.find if ec2 is not None else None,
         )
     except (ClientError, BotoCoreError) as err:
-        raise translate(
-            err, CREATING, volume_arn, "storagegateway:CreateSnapshot", retried_seconds=budget
-        ) from err
+        error = translate(
+            err, CREATING, volume_arn, f"storagegateway:{operation}", retried_seconds=budget
+        )
+        if from_recovery_point:
+            error = _from_recovery_point_hint(error)
+        raise error from err
     if lookup.looked:
         lookup.remove_duplicates(keep=created.snapshot_id)
     return created
@@ -92,7 +106,34 @@ def create_snapshot(
 
 def _created(response: Mapping[str, Any], volume_arn: str, token: str) -> CreatedSnapshot:
     snapshot_id = str(response["SnapshotId"]).lower()
-    return CreatedSnapshot(snapshot_id, response.get("VolumeARN", volume_arn), token)
+    recovery_point_time = response.get("VolumeRecoveryPointTime")
+    return CreatedSnapshot(
+        snapshot_id,
+        response.get("VolumeARN", volume_arn),
+        token,
+        recovery_point_time=str(recovery_point_time) if recovery_point_time else None,
+    )
+
+
+#: What to do instead, when a snapshot cannot be taken from the volume's recovery point.
+_RECOVERY_POINT_HINTS: Final = {
+    "NotSupported": (
+        "Recovery points exist only for cached volumes: for a stored volume set "
+        "from_recovery_point to false (a snapshot of the volume itself)."
+    ),
+    "VolumeNotReady": (
+        "The volume has no recovery point yet (its data has not all reached AWS, or it is still "
+        "being created): set from_recovery_point to false to snapshot the volume itself, or try "
+        "again later."
+    ),
+}
+
+
+def _from_recovery_point_hint(error: AwsOperationError) -> AwsOperationError:
+    hint = _RECOVERY_POINT_HINTS.get(error.code)
+    if hint is None:
+        return error
+    return AwsOperationError(error.operation, error.subject, error.code, error.aws_message, hint)
 
 
 class _CreateLookup:

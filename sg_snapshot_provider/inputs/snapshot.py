@@ -7,6 +7,7 @@ Pure: no I/O, no boto3, no Pulumi. The provider maps Pulumi's "unknown" markers 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
@@ -39,6 +40,10 @@ TRIGGERS = "triggers"
 #: ``project/stack/resource``, set by the resource class (not a user argument): the value of
 #: the owner tag. Never diffed: resources made before it existed plan no change.
 STACK_RESOURCE = "stack_resource"
+#: Take the snapshot from the volume's latest recovery point (cached volumes only).
+FROM_RECOVERY_POINT = "from_recovery_point"
+#: Take over an existing snapshot instead of making one.
+ADOPT_SNAPSHOT_ID = "adopt_snapshot_id"
 INPUT_KEYS: Final = (
     VOLUME_ARN,
     DESCRIPTION,
@@ -46,6 +51,8 @@ INPUT_KEYS: Final = (
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
     TRIGGERS,
+    FROM_RECOVERY_POINT,
+    ADOPT_SNAPSHOT_ID,
     STACK_RESOURCE,
 )
 
@@ -53,6 +60,8 @@ TAGS_ALL = "tags_all"
 #: When the provider learnt of the snapshot (ISO 8601, UTC): the start of EC2's visibility
 #: window, within which "not found" means "not visible yet".
 CREATED_AT = "created_at"
+#: When the recovery point a snapshot was taken from was made (``from_recovery_point``).
+RECOVERY_POINT_TIME = "volume_recovery_point_time"
 #: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
 #: engine's diff too.
 OUTPUT_KEYS: Final = (
@@ -71,9 +80,10 @@ OUTPUT_KEYS: Final = (
     "kms_key_id",
     "owner_id",
     CREATED_AT,
+    RECOVERY_POINT_TIME,
 )
 
-REPLACE_KEYS: Final = (VOLUME_ARN, DESCRIPTION, TRIGGERS)
+REPLACE_KEYS: Final = (VOLUME_ARN, DESCRIPTION, TRIGGERS, FROM_RECOVERY_POINT, ADOPT_SNAPSHOT_ID)
 UPDATE_KEYS: Final = (TAGS, TAGS_ALL, WAIT_FOR_COMPLETION, COMPLETION_TIMEOUT_SECONDS)
 
 DEFAULT_WAIT_FOR_COMPLETION: Final = False
@@ -91,7 +101,8 @@ class SnapshotArgs:
     """Validated, normalised inputs. A field is :data:`UNKNOWN` only during preview."""
 
     volume_arn: str | Unknown
-    description: str | Unknown
+    #: None only when adopting a snapshot (its description is EC2's).
+    description: str | Unknown | None
     tags: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
     wait_for_completion: bool | Unknown = DEFAULT_WAIT_FOR_COMPLETION
     completion_timeout_seconds: int | float | Unknown = DEFAULT_COMPLETION_TIMEOUT_SECONDS
@@ -100,6 +111,9 @@ class SnapshotArgs:
     tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
     #: The owner tag's value (a tag value already), when the program said.
     stack_resource: str | Unknown | None = None
+    from_recovery_point: bool | Unknown = False
+    #: Lower case; None when the provider makes the snapshot.
+    adopt_snapshot_id: str | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -112,6 +126,12 @@ class SnapshotArgs:
             TRIGGERS: _copy(self.triggers),
             TAGS_ALL: _copy(self.tags_all),
         }
+        if self.description is None:  # adopting: EC2's description is the output
+            del props[DESCRIPTION]
+        if self.from_recovery_point is not False:
+            props[FROM_RECOVERY_POINT] = self.from_recovery_point
+        if self.adopt_snapshot_id is not None:
+            props[ADOPT_SNAPSHOT_ID] = self.adopt_snapshot_id
         if self.stack_resource is not None:
             props[STACK_RESOURCE] = self.stack_resource
         return props
@@ -141,7 +161,18 @@ def parse_args(
                 Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
             )
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
-    description = check_description(props.get(DESCRIPTION), failures)
+    adopt = _check_snapshot_id(props.get(ADOPT_SNAPSHOT_ID), failures)
+    # An adopted snapshot has its description already: it may be left out.
+    description = check_description(props.get(DESCRIPTION), failures, required=adopt is None)
+    from_recovery_point = _check_flag(props.get(FROM_RECOVERY_POINT), FROM_RECOVERY_POINT, failures)
+    if adopt is not None and from_recovery_point is True:
+        failures.append(
+            Failure(
+                ADOPT_SNAPSHOT_ID,
+                "adopt_snapshot_id takes over an existing snapshot, from_recovery_point makes a "
+                "new one: set one of them",
+            )
+        )
     tags = check_tags(props.get(TAGS), failures)
     wait = _check_wait(props.get(WAIT_FOR_COMPLETION), failures)
     timeout = _check_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
@@ -161,7 +192,8 @@ def parse_args(
         return None, failures
     # No failure means every field parsed.
     assert volume_arn is not None
-    assert description is not None
+    assert description is not None or adopt is not None
+    assert from_recovery_point is not None
     assert tags is not None
     assert wait is not None
     assert timeout is not None
@@ -175,8 +207,43 @@ def parse_args(
         triggers,
         tags_all,
         _stack_resource(props.get(STACK_RESOURCE)),
+        from_recovery_point,
+        adopt,
     )
     return args, []
+
+
+#: EC2's snapshot ID: ``snap-`` and 8 or 17 hexadecimal digits (Storage Gateway's SnapshotId
+#: pattern; EC2 wants them in lower case).
+_SNAPSHOT_ID_RE: Final = re.compile(r"snap-([0-9a-f]{8}|[0-9a-f]{17})")
+
+
+def _check_snapshot_id(value: Any, failures: list[Failure]) -> str | Unknown | None:
+    if value is None or isinstance(value, Unknown):
+        return value
+    if isinstance(value, str) and _SNAPSHOT_ID_RE.fullmatch(value.lower()):
+        return value.lower()
+    failures.append(
+        Failure(
+            ADOPT_SNAPSHOT_ID,
+            "adopt_snapshot_id must be an EBS snapshot ID such as snap-0123456789abcdef0 "
+            f"(snap- and 8 or 17 hexadecimal digits); got {_shown(value)}",
+        )
+    )
+    return None
+
+
+def _check_flag(value: Any, name: str, failures: list[Failure]) -> bool | Unknown | None:
+    if value is None:
+        return False
+    if isinstance(value, bool | Unknown):
+        return value
+    failures.append(Failure(name, f"{name} must be true or false; got {type_name(value)}"))
+    return None
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else type_name(value)
 
 
 def _stack_resource(value: Any) -> str | Unknown | None:
@@ -269,6 +336,7 @@ class PropsDiff(NamedTuple):
 _EMPTY_DEFAULTS: Final[dict[str, Any]] = {
     TAGS: {},
     TRIGGERS: {},
+    FROM_RECOVERY_POINT: False,
     WAIT_FOR_COMPLETION: DEFAULT_WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS: DEFAULT_COMPLETION_TIMEOUT_SECONDS,
 }
@@ -288,6 +356,8 @@ def diff_props(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    if key == DESCRIPTION and news.get(DESCRIPTION) is None and news.get(ADOPT_SNAPSHOT_ID):
+        return False  # an adopted snapshot keeps the description EC2 has
     if key == TAGS_ALL:
         if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
             return False

@@ -153,3 +153,24 @@ def test_provider_diff_update_only() -> None:
 def test_provider_diff_with_unknown_provider_key() -> None:
     result = StorageGatewaySnapshotProvider().diff("snap-1", OUTPUTS, news(__provider=rpc.UNKNOWN))
     assert result.changes is False
+
+
+def test_from_recovery_point_and_adopt_snapshot_id_replace() -> None:
+    assert diff_props(OUTPUTS, {**INPUTS, "from_recovery_point": True}).replaces == [
+        "from_recovery_point"
+    ]
+    adopted = {**OUTPUTS, "adopt_snapshot_id": "snap-0123456789abcdef0"}
+    news = {**INPUTS, "adopt_snapshot_id": "snap-fedcba9876543210f"}
+    assert diff_props(adopted, news).replaces == ["adopt_snapshot_id"]
+
+
+def test_state_from_before_the_new_inputs_plans_no_change() -> None:
+    """Old outputs have neither key; the checked inputs of the same program leave both out."""
+    assert diff_props(OUTPUTS, {**INPUTS, "stack_resource": "p/s/r"}).changes is False
+
+
+def test_an_adopted_snapshot_without_a_declared_description_keeps_ec2s() -> None:
+    adopted = {**OUTPUTS, "adopt_snapshot_id": "snap-0123456789abcdef0"}
+    news = {k: v for k, v in INPUTS.items() if k != "description"}
+    news["adopt_snapshot_id"] = "snap-0123456789abcdef0"
+    assert diff_props(adopted, news).changes is False

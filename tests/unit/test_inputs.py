@@ -301,3 +301,28 @@ def test_unicode_letters_digits_and_spaces_are_tag_characters() -> None:
     args, failures = parse_args(props(tags={"équipe\u00a0de nuit": "٣ جهاز"}))
     assert failures == []
     assert args is not None
+
+
+@pytest.mark.parametrize("value", ["snap-xyz", "vol-0123456789abcdef0", "snap-0123", 7, ""])
+def test_adopt_snapshot_id_must_be_a_snapshot_id(value: Any) -> None:
+    failure = only_failure(props(adopt_snapshot_id=value))
+    assert failure.property == "adopt_snapshot_id"
+    assert "snap-0123456789abcdef0" in failure.reason
+
+
+def test_adopting_makes_description_optional_and_lower_cases_the_id() -> None:
+    values = {k: v for k, v in props(adopt_snapshot_id="SNAP-0123456789ABCDEF0").items()}
+    del values["description"]
+    args, failures = parse_args(values)
+    assert failures == []
+    assert args is not None
+    assert args.adopt_snapshot_id == "snap-0123456789abcdef0"
+    assert "description" not in args.to_props()
+
+
+def test_from_recovery_point_is_a_boolean() -> None:
+    failure = only_failure(props(from_recovery_point="yes"))
+    assert (failure.property, failure.reason) == (
+        "from_recovery_point",
+        "from_recovery_point must be true or false; got a string",
+    )

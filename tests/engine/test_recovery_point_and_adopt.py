@@ -1,0 +1,210 @@
+"""Snapshots from a recovery point, and adopted snapshots, through the real plugin: each step
+asserts the exact AWS calls (the emulator's log) and what EC2 holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.testing import Engine, PluginError, PluginProcess, StepKind
+from sg_snapshot_provider.testing.ec2 import Ec2View
+from sg_snapshot_provider.testing.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
+from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
+
+STORED_GATEWAY = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99887766"
+STORED_VOLUME = f"{STORED_GATEWAY}/volume/vol-55667788"
+NEW_VOLUME = VOLUME_ARN.replace("vol-1122AABB", "vol-0000FEED")
+#: Transient gateway states are retried for half a second here, not two minutes.
+TIMINGS = {
+    **PLUGIN_TIMINGS,
+    "transient_retry_seconds": 0.5,
+    "ambiguous_settle_seconds": 0.2,
+    "read_timeout_seconds": 5.0,
+}
+FROM_RP: dict[str, Any] = {
+    "volume_arn": VOLUME_ARN,
+    "description": "from the recovery point",
+    "from_recovery_point": True,
+}
+
+
+@pytest.fixture(scope="module")
+def plugin(emulator_server: Emulator) -> Iterator[PluginProcess]:
+    process = start_plugin(emulator_server.url, cwd=REPO_ROOT, timings=TIMINGS)
+    try:
+        process.configure({"aws:region": REGION})
+        yield process
+    finally:
+        process.cleanup()
+
+
+@pytest.fixture
+def engine(plugin: PluginProcess, emulator: Emulator) -> Engine:
+    return Engine(plugin, StorageGatewaySnapshotProvider())
+
+
+def calls(emulator: Emulator) -> list[str]:
+    return [call.operation for call in emulator.calls()]
+
+
+# --- from_recovery_point ------------------------------------------------------------------------
+
+
+def test_recovery_point__cached_volume(engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
+    created = engine.up("rp", FROM_RP)
+    assert calls(emulator) == ["CreateSnapshotFromVolumeRecoveryPoint"]
+    assert created.outputs["from_recovery_point"] is True
+    assert created.outputs["volume_recovery_point_time"].endswith("Z")
+    assert ec2.snapshot_ids() == {created.id}
+
+    emulator.clear_calls()
+    assert engine.up("rp", FROM_RP).kind is StepKind.SAME
+    assert calls(emulator) == []
+
+    emulator.clear_calls()
+    replaced = engine.up("rp", {**FROM_RP, "from_recovery_point": False})
+    assert replaced.kind is StepKind.REPLACE
+    assert calls(emulator) == ["CreateSnapshot", "DeleteSnapshot"]
+    assert "volume_recovery_point_time" not in replaced.outputs
+    assert ec2.snapshot_ids() == {replaced.id}
+
+
+def test_recovery_point__stored_volume_is_refused_with_what_to_do(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    emulator.add_gateway(STORED_GATEWAY, "STORED")
+    emulator.add_volume(STORED_VOLUME)
+    emulator.clear_calls()
+    with pytest.raises(PluginError) as failed:
+        engine.up("rp", {**FROM_RP, "volume_arn": STORED_VOLUME})
+    assert "NotSupported" in failed.value.message
+    assert "set from_recovery_point to false" in failed.value.message
+    assert calls(emulator) == ["CreateSnapshotFromVolumeRecoveryPoint"]
+    assert ec2.snapshot_ids() == set()
+    assert engine.state("rp") is None
+
+
+def test_recovery_point__volume_without_one_is_refused_with_what_to_do(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    emulator.add_volume(NEW_VOLUME, recovery_point=False)
+    emulator.clear_calls()
+    with pytest.raises(PluginError) as failed:
+        engine.up("rp", {**FROM_RP, "volume_arn": NEW_VOLUME})
+    assert "no recovery point yet" in failed.value.message
+    assert set(calls(emulator)) == {"CreateSnapshotFromVolumeRecoveryPoint"}  # retried, bounded
+    assert ec2.snapshot_ids() == set()
+
+
+def test_recovery_point__a_lost_answer_is_adopted_not_repeated(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    emulator.inject_fault("CreateSnapshotFromVolumeRecoveryPoint", "", mode="drop")
+    created = engine.up("rp", FROM_RP)
+    # Found by its token, then looked for once more (a late duplicate would be deleted).
+    assert calls(emulator) == [
+        "CreateSnapshotFromVolumeRecoveryPoint",
+        "DescribeSnapshots",
+        "DescribeSnapshots",
+    ]
+    assert ec2.snapshot_ids() == {created.id}  # exactly one
+
+
+# --- adopt_snapshot_id ------------------------------------------------------------------------
+
+
+def existing_snapshot(emulator: Emulator, description: str, tags: dict[str, str]) -> str:
+    """A snapshot made outside Pulumi (e.g. by a script), with its own tags."""
+    sg = boto3.client(
+        "storagegateway",
+        region_name=REGION,
+        endpoint_url=emulator.url,
+        aws_access_key_id=DUMMY_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_AWS_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+    )
+    answer = sg.create_snapshot(
+        VolumeARN=VOLUME_ARN,
+        SnapshotDescription=description,
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+    emulator.clear_calls()
+    return str(answer["SnapshotId"]).lower()
+
+
+def adopting(snapshot_id: str, **extra: Any) -> dict[str, Any]:
+    return {"volume_arn": VOLUME_ARN, "adopt_snapshot_id": snapshot_id, **extra}
+
+
+def test_adopt__tags_reconciled_then_destroy_deletes_it(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    existing = existing_snapshot(emulator, "made by hand", {"old": "1", "team": "x"})
+    adopted = engine.up("kept", adopting(existing.upper(), tags={"team": "storage"}))
+    assert adopted.id == existing
+    assert calls(emulator) == ["DescribeSnapshots", "DeleteTags", "CreateTags"]
+    assert ec2.tags(existing) == {"team": "storage"}
+    assert adopted.outputs["description"] == "made by hand"
+    assert adopted.outputs["state"] == "completed"
+    assert "created_at" not in adopted.outputs
+
+    emulator.clear_calls()
+    assert engine.up("kept", adopting(existing, tags={"team": "storage"})).kind is StepKind.SAME
+    assert engine.refresh("kept").id == existing
+    emulator.clear_calls()
+    assert engine.up("kept", adopting(existing, tags={"team": "storage"})).kind is StepKind.SAME
+    assert calls(emulator) == []
+
+    emulator.clear_calls()
+    engine.destroy("kept")
+    assert calls(emulator) == ["DeleteSnapshot"]
+    assert ec2.snapshot_ids() == set()
+
+
+def test_adopt__the_same_description_is_fine_another_is_refused_before_any_write(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    existing = existing_snapshot(emulator, "made by hand", {"old": "1"})
+    with pytest.raises(PluginError) as failed:
+        engine.up("kept", adopting(existing, description="something else"))
+    assert "EC2 cannot change a snapshot's description" in failed.value.message
+    assert calls(emulator) == ["DescribeSnapshots"]
+    assert ec2.tags(existing) == {"old": "1"}
+
+    emulator.clear_calls()
+    adopted = engine.up("kept", adopting(existing, description="made by hand"))
+    assert adopted.id == existing
+    assert calls(emulator) == ["DescribeSnapshots", "DeleteTags"]
+
+
+def test_adopt__a_missing_snapshot_is_refused_with_no_write(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    with pytest.raises(PluginError) as failed:
+        engine.up("kept", adopting("snap-0123456789abcdef0"))
+    assert "snap-0123456789abcdef0 not found" in failed.value.message
+    assert calls(emulator) == ["DescribeSnapshots", "DescribeSnapshots"]
+    assert ec2.snapshot_ids() == set()
+
+
+def test_adopt__a_new_id_replaces(engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
+    first = existing_snapshot(emulator, "first", {})
+    second = existing_snapshot(emulator, "second", {})
+    engine.up("kept", adopting(first))
+    emulator.clear_calls()
+    replaced = engine.up("kept", adopting(second))
+    assert (replaced.kind, replaced.id) == (StepKind.REPLACE, second)
+    assert calls(emulator) == ["DescribeSnapshots", "DeleteSnapshot"]
+    assert ec2.snapshot_ids() == {second}
+
+
+def test_adopt__with_from_recovery_point_is_a_named_check_failure(
+    engine: Engine, emulator: Emulator
+) -> None:
+    outcome = engine.check("kept", adopting("snap-0123456789abcdef0", from_recovery_point=True))
+    assert [f.property for f in outcome.failures] == ["adopt_snapshot_id"]
+    assert emulator.calls() == []
