@@ -67,7 +67,11 @@ def test_scheduled_volumes(
 ) -> None:
     run = run_program(PROGRAM, engine, config=gateway)
 
-    assert calls(emulator) == {"ListVolumes": 1, "UpdateSnapshotSchedule": 3, "CreateSnapshot": 1}
+    assert calls(emulator) == {
+        "ListVolumes": 1,
+        "UpdateSnapshotSchedule": 3,
+        "CreateSnapshotFromVolumeRecoveryPoint": 1,
+    }
     assert run.outputs["scheduled_volumes"] == sorted(VOLUMES)
     assert run.outputs["snapshot_volume_arn"] == VOLUME_ARN
     types = Counter(resource.type for resource in run.dynamic_resources())
@@ -85,6 +89,7 @@ def test_scheduled_volumes(
     assert untouched is not None
     assert untouched["RecurrenceInHours"] == 24
     snapshot_id = run.outputs["snapshot_id"]
+    assert run.outputs["recovery_point_time"]
     assert ec2.snapshot_ids() == {snapshot_id}
     assert ec2.tags(snapshot_id) == {"managed-by": "pulumi", "team": "storage"}
     emulator.clear_calls()
@@ -100,12 +105,15 @@ def test_scheduled_volumes(
     assert ec2.snapshot_ids() == set()
 
 
-def test_scheduled_volumes__snapshot_of_the_volume_named(
+def test_scheduled_volumes__plain_snapshot_of_the_volume_named(
     engine: Engine, emulator: Emulator, gateway: dict[str, str]
 ) -> None:
-    run = run_program(PROGRAM, engine, config={**gateway, "snapshotVolumeArn": VOLUMES[2]})
+    config = {**gateway, "snapshotVolumeArn": VOLUMES[2], "fromRecoveryPoint": "false"}
+
+    run = run_program(PROGRAM, engine, config=config)
 
     assert run.outputs["snapshot_volume_arn"] == VOLUMES[2]
+    assert calls(emulator)["CreateSnapshot"] == 1
     run.destroy()
 
 
