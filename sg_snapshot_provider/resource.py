@@ -11,6 +11,12 @@ from pulumi.dynamic import Resource
 from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, OUTPUT_KEYS
 from .provider import StorageGatewaySnapshotProvider
 
+# The package's other typed resources live in ``resources``; named here too, so that this
+# module offers every resource class.
+from .resources import VolumeSnapshotSchedule
+
+__all__ = ["StorageGatewaySnapshot", "VolumeSnapshotSchedule"]
+
 
 class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot"):
     """An ad-hoc snapshot of a Storage Gateway cached or stored volume (an EBS snapshot).
