@@ -92,11 +92,11 @@ def call_with_retries(
     """Call, retrying with backoff; then the last error propagates.
 
     Rejected and ambiguous failures are retried until ``policy.max_attempts`` requests were
-    sent; a failure that matches a :class:`Transient` until its time budget is spent (each
-    such retry is reported, so that minutes of waiting are visible). With ``on_ambiguous`` (a
-    non-idempotent call) an ambiguous failure is never retried blindly: after letting a request
-    still in flight land, ``on_ambiguous`` looks for what it made, and its answer (when not
-    None) is the result. Without it, the call must be idempotent.
+    sent; a failure that matches a :class:`Transient` until its time budget is spent, and at
+    least once (such retries are reported, so that minutes of waiting are visible). With
+    ``on_ambiguous`` (a non-idempotent call) an ambiguous failure is never retried blindly:
+    after letting a request still in flight land, ``on_ambiguous`` looks for what it made, and
+    its answer (when not None) is the result. Without it, the call must be idempotent.
     """
     timings = policy.timings
     started = time.monotonic()
@@ -114,7 +114,9 @@ def call_with_retries(
             if passing is not None and isinstance(err, ClientError):
                 now = time.monotonic()
                 waited = now - started
-                if waited + delay > passing.seconds:
+                # Retried at least once, even when the first request alone used the budget up
+                # (a slow network, a busy machine): a passing state deserves a second look.
+                if waited + delay > passing.seconds and attempts >= 2:
                     raise
                 # The first retry says so, later ones now and then: minutes of silence would
                 # look like a hang, a line per backoff like a flood.

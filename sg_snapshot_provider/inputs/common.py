@@ -97,15 +97,16 @@ def volume_arn_problem(value: Any, name: str = "volume_arn") -> str | None:
         return f"{name} is required"
     if not isinstance(value, str):
         return f"{name} must be a string; got {type_name(value)}"
-    if not VOLUME_ARN_MIN <= len(value) <= VOLUME_ARN_MAX:
-        return (
-            f"{name} must be {VOLUME_ARN_MIN} to {VOLUME_ARN_MAX} characters long; got {len(value)}"
-        )
+    # The shape first: a bare vol-… ID or an empty string is not "too short", it is not an ARN.
     if not VOLUME_ARN_RE.fullmatch(value):
         return (
             f"{name} must be a Storage Gateway volume ARN such as "
             "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B/volume/"
             f"vol-1122AABB; got {value!r}"
+        )
+    if not VOLUME_ARN_MIN <= len(value) <= VOLUME_ARN_MAX:
+        return (
+            f"{name} must be {VOLUME_ARN_MIN} to {VOLUME_ARN_MAX} characters long; got {len(value)}"
         )
     return None
 
@@ -212,6 +213,14 @@ def tag_problems(key: Any, value: Any) -> list[str]:
     return problems
 
 
+def number(value: float) -> str:
+    """A number as the user wrote it: the engine's wire format makes every number a float, so
+    5 arrives as 5.0 and must be shown as 5."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def type_name(value: Any) -> str:
     """How a wrong value is named in a failure: "a map", "the number 5", …"""
     names = {dict: "a map", list: "a list", str: "a string", bool: "a boolean"}
@@ -221,7 +230,7 @@ def type_name(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a map"
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return f"the number {number(value)}"
     return type(value).__name__
 
 

@@ -25,6 +25,7 @@ from .common import (
     check_volume_arn,
     contains_unknown,
     merge_tags,
+    number,
     owner_tag_value,
     path,
     type_name,
@@ -285,7 +286,7 @@ def _check_timeout(value: Any, failures: list[Failure]) -> int | float | Unknown
         failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {type_name(value)}"))
         return None
     if not (math.isfinite(value) and 0 < value <= MAX_COMPLETION_TIMEOUT_SECONDS):
-        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {value}"))
+        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number(value)}"))
         return None
     # The engine's wire format turns every number into a float: show 3600, not 3600.0.
     return int(value) if float(value).is_integer() else value

@@ -163,7 +163,8 @@ class PluginProcess:
             self._stderr_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
-        return self.start()
+        # `with start_plugin(...) as plugin:` hands over a started plugin: never a second one.
+        return self if self._process is not None else self.start()
 
     def __exit__(
         self,

@@ -36,7 +36,8 @@ def test_create__waits_for_completion_and_reports_progress(
     emulator: Emulator,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    emulator.set_pending_seconds(1)
+    emulator.set_pending_seconds(60)
+    completes_after_a_poll(emulator)
     result = provider.create(checked(provider, wait_for_completion=True))
     outs = result.outs
     assert outs is not None
@@ -49,10 +50,33 @@ def test_create__waits_for_completion_and_reports_progress(
     calls = operations(emulator)
     assert calls[0] == "CreateSnapshot"
     assert set(calls[1:]) == {"DescribeSnapshots"}
-    assert len(calls) >= 3  # it did poll while pending
+    assert len(calls) >= 3  # a poll saw it pending, a later one completed
     err = capsys.readouterr().err
     assert f"snapshot {result.id} is pending" in err
     assert f"snapshot {result.id} completed" in err
+
+
+def completes_after_a_poll(emulator: Emulator) -> None:
+    """Complete the first new snapshot once a DescribeSnapshots has answered (and so seen it
+    pending): the wait must poll again, whatever the machine's speed."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            calls = emulator.calls()
+            if any(c.operation == "DescribeSnapshots" and c.status == 200 for c in calls):
+                for snapshot_id in _new_snapshots(emulator):
+                    emulator.set_snapshot_state(snapshot_id, "completed")
+                return
+            time.sleep(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _new_snapshots(emulator: Emulator) -> list[str]:
+    from sg_snapshot_provider.testing.ec2 import Ec2View
+
+    return sorted(Ec2View(emulator.url).snapshot_ids())
 
 
 @pytest.fixture

@@ -70,7 +70,10 @@ def test_unknown_property_is_a_failure_naming_it() -> None:
         (None, "required"),
         (42, "must be a string; got the number 42"),
         ("arn:aws:storagegateway:x:1:gateway/g/volume/vol-1", "got 49"),
-        ("x" * 501, "got 501"),
+        ("x" * 501, "Storage Gateway volume ARN"),
+        (VOLUME_ARN.replace("sgw-12A3456B", "sgw-" + "A" * 460), "got 538"),
+        ("vol-1122AABB", "Storage Gateway volume ARN such as"),
+        ("", "Storage Gateway volume ARN such as"),
         (VOLUME_ARN.replace("storagegateway", "ec2:storage"), "Storage Gateway volume ARN"),
         (VOLUME_ARN.replace("arn:aws:", "arn:aws-xx:"), "Storage Gateway volume ARN"),
         (VOLUME_ARN + " ", "Storage Gateway volume ARN"),
@@ -269,7 +272,7 @@ def test_parse_volume_arn() -> None:
 
 
 def test_parse_volume_arn_rejects_with_the_rule() -> None:
-    with pytest.raises(ValueError, match="50 to 500 characters"):
+    with pytest.raises(ValueError, match="must be a Storage Gateway volume ARN such as"):
         parse_volume_arn("arn:aws:storagegateway")
 
 
@@ -326,3 +329,11 @@ def test_from_recovery_point_is_a_boolean() -> None:
         "from_recovery_point",
         "from_recovery_point must be true or false; got a string",
     )
+
+
+def test_numbers_are_shown_as_the_user_wrote_them() -> None:
+    """The wire turns 5 into 5.0: messages say 5."""
+    failure = only_failure(props(completion_timeout_seconds=0.0))
+    assert failure.reason.endswith("got 0")
+    failure = only_failure(props(description=5.0))
+    assert failure.reason.endswith("got the number 5")
