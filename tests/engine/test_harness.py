@@ -185,3 +185,17 @@ def test_program_errors_propagate(engine: Engine):
 def test_missing_program_config_propagates(engine: Engine):
     with pytest.raises(pulumi.config.ConfigMissingError, match="toy-program:value"):
         run_program(TOY_PROGRAM, engine)
+
+
+def test_start_plugin_as_a_context_manager_starts_one_plugin() -> None:
+    from sg_snapshot_provider.testing.plugin import start_plugin
+
+    started = start_plugin(None)
+    first_port = started.port
+    with started as plugin:
+        assert plugin is started
+        assert plugin.port == first_port  # the same process: __enter__ started no second one
+        assert plugin._process is not None
+        assert plugin._process.poll() is None
+    assert plugin._process is not None
+    assert plugin._process.poll() is not None  # stopped on exit
