@@ -155,6 +155,8 @@ def demo_with_cli(ec2: Ec2View) -> None:
         say("1. pulumi up --yes")
         pulumi("up", "--yes")
         snapshot_id = pulumi("stack", "output", "snapshot_id")
+        # The same lines as the harness's run: tests read them, with or without the CLI.
+        say(f"   created snapshot {snapshot_id}")
         say(f"   pulumi stack output snapshot_id = {snapshot_id}")
         describe(ec2, snapshot_id)
         say('2. pulumi up --yes with the tag team changed to "platform"')
