@@ -1,4 +1,5 @@
-"""A Pulumi dynamic provider for AWS Storage Gateway volume snapshots and snapshot schedules."""
+"""A Pulumi dynamic provider for AWS Storage Gateway volume snapshots, snapshot schedules and
+snapshot series."""
 
 from .errors import (
     AwsOperationError,
@@ -9,13 +10,15 @@ from .errors import (
     SnapshotNotFoundError,
     SnapshotProviderError,
     SnapshotScheduleNotFoundError,
+    SnapshotSeriesDeleteError,
     SnapshotTimeoutError,
     SnapshotWaitError,
 )
 from .provider import StorageGatewaySnapshotProvider
 from .providers.schedule import VolumeSnapshotScheduleProvider
+from .providers.series import SnapshotSeriesProvider
 from .resource import StorageGatewaySnapshot
-from .resources import VolumeSnapshotSchedule
+from .resources import SnapshotSeries, VolumeSnapshotSchedule
 
 __all__ = [
     "AwsOperationError",
@@ -26,6 +29,9 @@ __all__ = [
     "SnapshotNotFoundError",
     "SnapshotProviderError",
     "SnapshotScheduleNotFoundError",
+    "SnapshotSeries",
+    "SnapshotSeriesDeleteError",
+    "SnapshotSeriesProvider",
     "SnapshotTimeoutError",
     "SnapshotWaitError",
     "StorageGatewaySnapshot",

@@ -152,3 +152,21 @@ class SnapshotCreateError(SnapshotProviderError):
             f"creating Storage Gateway snapshot of volume {volume_arn}: snapshot {snapshot_id} "
             f"was made, but {cause}; {cleanup}"
         )
+
+
+class SnapshotSeriesDeleteError(SnapshotProviderError):
+    """Deleting a snapshot series left some of its snapshots: ``remaining`` maps each to the
+    error its delete met. The others were deleted; Pulumi keeps the series in the state, so the
+    next ``pulumi destroy`` (or ``up``, after a replace) deletes what remains."""
+
+    def __init__(self, series_id: str, remaining: dict[str, Exception], deleted: list[str]) -> None:
+        self.series_id = series_id
+        self.remaining = remaining
+        self.deleted = deleted
+        failures = "; ".join(f"{sid}: {error}" for sid, error in remaining.items())
+        done = f"{len(deleted)} other snapshot(s) were deleted; " if deleted else ""
+        super().__init__(
+            f"deleting snapshot series {series_id}: {len(remaining)} snapshot(s) could not be "
+            f"deleted ({failures}); {done}the series stays in the state with every snapshot it "
+            "held, so running the operation again deletes what remains"
+        )

@@ -1,5 +1,5 @@
 """Typed resources users declare in their Pulumi programs, besides ``StorageGatewaySnapshot``
-(``sg_snapshot_provider.resource``)."""
+(``sg_snapshot_provider.resource``): the snapshot schedule and the snapshot series."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, series
 from .inputs.schedule import OUTPUT_KEYS
 from .providers.schedule import VolumeSnapshotScheduleProvider
+from .providers.series import SnapshotSeriesProvider
 
 
 class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSchedule"):
@@ -80,3 +82,105 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))
         super().__init__(VolumeSnapshotScheduleProvider(), resource_name, props, opts)
+
+
+class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
+    """A rotating series of snapshots of one Storage Gateway volume: each new ``trigger`` value
+    takes a snapshot, and the newest ``keep`` are kept (the oldest beyond are deleted, only
+    once the new one exists).
+
+    The series is one resource: its ID (``series-<uuid>``) stays while its snapshots come and
+    go, and a new ``trigger``, ``keep``, ``description`` or tag set is an update in place. Only a
+    new ``volume_arn`` replaces it. ``pulumi destroy`` deletes every snapshot of the series
+    (none with ``retain_on_delete``). Every snapshot is described ``"{description}
+    ({trigger})"``. A delete that fails during an update leaves its snapshot in
+    ``snapshot_ids`` (beyond ``keep``, with a warning) until a later update or the destroy
+    deletes it: nothing is forgotten. Type token:
+    ``pulumi-python:dynamic/storagegateway:SnapshotSeries``.
+    """
+
+    volume_arn: pulumi.Output[str]
+    """ARN of the gateway volume the snapshots are taken of."""
+    trigger: pulumi.Output[Any]
+    """The value whose every change took a snapshot (a string, number or boolean)."""
+    keep: pulumi.Output[float]
+    """How many snapshots the series keeps (a float such as ``7.0``: Pulumi's wire format
+    carries every number as a double)."""
+    description: pulumi.Output[str | None]
+    """The description given, if any (see ``__init__`` for how snapshots are described)."""
+    tags: pulumi.Output[dict[str, str]]
+    """The resource's own tags."""
+    wait_for_completion: pulumi.Output[bool]
+    """Whether taking a snapshot waits until it is completed."""
+    completion_timeout_seconds: pulumi.Output[float]
+    """Bound of that wait, in seconds."""
+    stack_resource: pulumi.Output[str | None]
+    """``project/stack/resource``, set by this class: the snapshots' owner tag (never diffed)."""
+
+    snapshot_ids: pulumi.Output[list[str]]
+    """The series' snapshot IDs, newest first: at most ``keep``, more only while the delete of
+    an older one keeps failing."""
+    latest_snapshot_id: pulumi.Output[str]
+    """The newest snapshot's ID (``snapshot_ids[0]``)."""
+    snapshot_created_at: pulumi.Output[dict[str, str]]
+    """Snapshot ID → when the provider took it (ISO 8601, UTC): the start of EC2's visibility
+    window for each."""
+    region: pulumi.Output[str]
+    """The region of the volume, hence of the snapshots."""
+    account_id: pulumi.Output[str]
+    """The AWS account that owns the volume."""
+    gateway_arn: pulumi.Output[str]
+    """ARN of the gateway that holds the volume."""
+    volume_id: pulumi.Output[str]
+    """The gateway volume's ID (``vol-…``)."""
+    tags_all: pulumi.Output[dict[str, str]]
+    """All tags on the snapshots: the provider's ``aws:defaultTags`` merged under ``tags``."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        volume_arn: pulumi.Input[str],
+        trigger: pulumi.Input[str | int | float | bool],
+        keep: pulumi.Input[int],
+        description: pulumi.Input[str] | None = None,
+        tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
+        wait_for_completion: pulumi.Input[bool] = False,
+        completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Keep the newest ``keep`` snapshots of ``volume_arn``, one per ``trigger`` value.
+
+        :param resource_name: The Pulumi name of the resource.
+        :param volume_arn: ARN of a cached or stored gateway volume; the snapshots live in its
+            region, whatever ``aws:region`` says. A change replaces the series.
+        :param trigger: A string, number or boolean (e.g. a release or a date); each new value
+            takes a snapshot.
+        :param keep: How many snapshots to keep, 1 to 1000; lowering it deletes the oldest
+            extra ones, raising it deletes nothing.
+        :param description: Each snapshot is described ``"{description} ({trigger})"``
+            (``"Snapshot series ({trigger})"`` without one), at most 255 characters. EC2
+            cannot edit a description: a new one applies to the snapshots taken from then on.
+        :param tags: Up to 49 tags together with ``aws:defaultTags``, on every snapshot of the
+            series; a change re-tags them all in place.
+        :param wait_for_completion: Wait until each new snapshot is completed before deleting
+            older ones; if it fails or times out, the new snapshot is deleted and the step
+            fails, the older ones untouched.
+        :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
+        :param opts: Pulumi resource options.
+        """
+        props: dict[str, Any] = {
+            # The snapshots' owner tag, so that one left by a deployment killed mid-step can be
+            # found: see `python -m sg_snapshot_provider orphans`.
+            "stack_resource": f"{pulumi.get_project()}/{pulumi.get_stack()}/{resource_name}",
+            "volume_arn": volume_arn,
+            "trigger": trigger,
+            "keep": keep,
+            "description": description,
+            "tags": tags,
+            "wait_for_completion": wait_for_completion,
+            "completion_timeout_seconds": completion_timeout_seconds,
+        }
+        # Output-only keys are registered as None so that they come back as outputs.
+        props.update(dict.fromkeys(series.OUTPUT_KEYS))
+        super().__init__(SnapshotSeriesProvider(), resource_name, props, opts)

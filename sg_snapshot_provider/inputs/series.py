@@ -1,0 +1,448 @@
+"""The snapshot series' inputs and its rotation rules: parse, validate and normalise the inputs;
+compare old and new; decide which snapshots a series keeps. Pure: no I/O, no boto3, no Pulumi.
+
+A series is one resource that holds up to ``keep`` snapshots of one volume, newest first. Each
+new ``trigger`` value takes one snapshot; the oldest beyond ``keep`` are then deleted. The rules:
+
+* ``volume_arn``: the snapshot's rule (Storage Gateway's pattern); a change replaces the series.
+* ``trigger``: required; a string, a number or a boolean (Pulumi's wire format carries numbers
+  as doubles: ``7.0`` is ``7``). Each change takes a new snapshot (an update in place).
+* ``keep``: a whole number from 1 to :data:`MAX_KEEP` (``7.0`` is accepted as 7).
+* ``description``: optional. Every snapshot of the series is described
+  ``"{description} ({trigger})"`` (:func:`snapshot_description`), with
+  :data:`DEFAULT_SERIES_DESCRIPTION` when none is given; that text must fit Storage Gateway's
+  1 to 255 characters, so check refuses a description and trigger too long together. EC2 cannot
+  edit a description: a new one applies to the snapshots taken from then on (no replace).
+* ``tags``, ``wait_for_completion``, ``completion_timeout_seconds``: as for the snapshot
+  resource; tags go on every snapshot of the series (49 with ``aws:defaultTags``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .common import (
+    CREATE_TOKEN_TAG,
+    DESCRIPTION_MAX,
+    MAX_TAGS,
+    MAX_USER_TAGS,
+    PROVIDER_KEY,
+    UNKNOWN,
+    Failure,
+    Unknown,
+    check_description,
+    check_tags,
+    check_volume_arn,
+    contains_unknown,
+    merge_tags,
+    owner_tag_value,
+    type_name,
+)
+
+# The snapshot resource's rules for these two inputs are the series' too.
+from .snapshot import (
+    DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+    DEFAULT_WAIT_FOR_COMPLETION,
+    PropsDiff,
+    Scalar,
+)
+from .snapshot import _check_timeout as check_completion_timeout
+from .snapshot import _check_wait as check_wait_for_completion
+
+# Input keys (DESIGN §2).
+VOLUME_ARN = "volume_arn"
+TRIGGER = "trigger"
+KEEP = "keep"
+DESCRIPTION = "description"
+TAGS = "tags"
+WAIT_FOR_COMPLETION = "wait_for_completion"
+COMPLETION_TIMEOUT_SECONDS = "completion_timeout_seconds"
+#: ``project/stack/resource``, set by the resource class: the owner tag of every snapshot of
+#: the series (so that ``orphans`` sees them). Never diffed.
+STACK_RESOURCE = "stack_resource"
+INPUT_KEYS: Final = (
+    VOLUME_ARN,
+    TRIGGER,
+    KEEP,
+    DESCRIPTION,
+    TAGS,
+    WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS,
+    STACK_RESOURCE,
+)
+
+TAGS_ALL = "tags_all"
+#: The series' snapshot IDs, newest first: at most ``keep``, more only while the delete of an
+#: older one keeps failing (it stays here, so it is never forgotten).
+SNAPSHOT_IDS = "snapshot_ids"
+LATEST_SNAPSHOT_ID = "latest_snapshot_id"
+#: Snapshot ID → when the provider took it (ISO 8601, UTC): the start of EC2's visibility
+#: window, within which "not found" means "not visible yet".
+SNAPSHOT_CREATED_AT = "snapshot_created_at"
+#: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
+#: engine's diff too.
+OUTPUT_KEYS: Final = (
+    SNAPSHOT_IDS,
+    LATEST_SNAPSHOT_ID,
+    SNAPSHOT_CREATED_AT,
+    "region",
+    "account_id",
+    "gateway_arn",
+    "volume_id",
+    TAGS_ALL,
+)
+
+REPLACE_KEYS: Final = (VOLUME_ARN,)
+UPDATE_KEYS: Final = (
+    TRIGGER,
+    KEEP,
+    DESCRIPTION,
+    TAGS,
+    TAGS_ALL,
+    WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS,
+)
+
+#: What the series' snapshots are described as when no description is given.
+DEFAULT_SERIES_DESCRIPTION: Final = "Snapshot series"
+#: EC2's CreateTags takes up to 1000 resource IDs, so a series of at most 1000 snapshots is
+#: re-tagged with one call per tag operation; it also keeps the state of a series small.
+MAX_KEEP: Final = 1000
+_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
+
+
+@dataclass(frozen=True)
+class SeriesArgs:
+    """Validated, normalised inputs. A field is :data:`UNKNOWN` only during preview."""
+
+    volume_arn: str | Unknown
+    trigger: Scalar | Unknown
+    keep: int | Unknown
+    #: None: :data:`DEFAULT_SERIES_DESCRIPTION` describes the snapshots.
+    description: str | Unknown | None = None
+    tags: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    wait_for_completion: bool | Unknown = DEFAULT_WAIT_FOR_COMPLETION
+    completion_timeout_seconds: int | float | Unknown = DEFAULT_COMPLETION_TIMEOUT_SECONDS
+    #: ``tags`` merged over the provider's default tags (``aws:defaultTags``).
+    tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    #: The owner tag's value (a tag value already), when the program said.
+    stack_resource: str | Unknown | None = None
+
+    def to_props(self) -> dict[str, Any]:
+        """The normalised inputs as a property dict (what check hands back to the engine)."""
+        props: dict[str, Any] = {
+            VOLUME_ARN: self.volume_arn,
+            TRIGGER: self.trigger,
+            KEEP: self.keep,
+            TAGS: _copy(self.tags),
+            WAIT_FOR_COMPLETION: self.wait_for_completion,
+            COMPLETION_TIMEOUT_SECONDS: self.completion_timeout_seconds,
+            TAGS_ALL: _copy(self.tags_all),
+        }
+        if self.description is not None:
+            props[DESCRIPTION] = self.description
+        if self.stack_resource is not None:
+            props[STACK_RESOURCE] = self.stack_resource
+        return props
+
+    @property
+    def has_unknowns(self) -> bool:
+        return contains_unknown(self.to_props())
+
+    @property
+    def snapshot_description(self) -> str:
+        """What the next snapshot of the series is described as (known inputs only)."""
+        assert not isinstance(self.description, Unknown)
+        assert not isinstance(self.trigger, Unknown)
+        return snapshot_description(self.description, self.trigger)
+
+
+def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
+    return value if isinstance(value, Unknown) else dict(value)
+
+
+def trigger_text(trigger: Scalar) -> str:
+    """A trigger as the snapshot description shows it: ``true``/``false`` for booleans, whole
+    numbers without ``.0`` (the wire sends ``7`` as ``7.0``)."""
+    if isinstance(trigger, bool):
+        return "true" if trigger else "false"
+    if isinstance(trigger, float) and trigger.is_integer():
+        return str(int(trigger))
+    return str(trigger)
+
+
+def snapshot_description(description: str | None, trigger: Scalar) -> str:
+    """The description of the snapshot a series takes for ``trigger``:
+    ``"{description} ({trigger})"``, e.g. ``"Nightly root (2026.11)"``."""
+    return f"{description or DEFAULT_SERIES_DESCRIPTION} ({trigger_text(trigger)})"
+
+
+def same_trigger(old: Any, new: Any) -> bool:
+    """Whether two trigger values are the same value: ``7`` and ``7.0`` are, ``1`` and
+    ``True`` are not (Python alone would say they are)."""
+    return isinstance(old, bool) == isinstance(new, bool) and bool(old == new)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def parse_series_args(
+    props: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+) -> tuple[SeriesArgs | None, list[Failure]]:
+    """Validate ``props`` (the series' inputs). Returns the normalised arguments, or ``None``
+    and every failure found, each naming its property. Wrong types are failures, never
+    exceptions; ``__provider`` and output-only keys are ignored; any other key is a failure,
+    so a typo does not silently vanish."""
+    defaults = dict(default_tags or {})
+    failures: list[Failure] = []
+    for key in props:
+        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
+            failures.append(
+                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
+            )
+    volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
+    trigger = check_trigger(props.get(TRIGGER), failures)
+    keep = check_keep(props.get(KEEP), failures)
+    description = check_description(props.get(DESCRIPTION), failures, required=False)
+    tags = check_tags(props.get(TAGS), failures)
+    wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
+    timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
+    _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
+    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
+    if tags is not None and not isinstance(tags, Unknown):
+        tags_all = merge_tags(defaults, tags)
+        if len(tags_all) > MAX_USER_TAGS:
+            failures.append(
+                Failure(
+                    TAGS,
+                    f"tags merged with the {len(defaults)} aws:defaultTags make "
+                    f"{len(tags_all)} tags; at most {MAX_USER_TAGS} are allowed {_TOKEN_NOTE}",
+                )
+            )
+    if failures:
+        return None, failures
+    # No failure means every field parsed.
+    assert volume_arn is not None
+    assert trigger is not None
+    assert keep is not None
+    assert tags is not None
+    assert wait is not None
+    assert timeout is not None
+    args = SeriesArgs(
+        volume_arn,
+        trigger,
+        keep,
+        description,
+        tags,
+        wait,
+        timeout,
+        tags_all,
+        _stack_resource(props.get(STACK_RESOURCE)),
+    )
+    return args, []
+
+
+def check_trigger(value: Any, failures: list[Failure]) -> Scalar | Unknown | None:
+    """The trigger (a whole float made an int), or None after adding the failure."""
+    if isinstance(value, Unknown | bool | str):
+        return value
+    rule = "trigger must be a string, a number or a boolean (each new value takes a snapshot)"
+    if value is None:
+        failures.append(Failure(TRIGGER, f"trigger is required: {rule}"))
+        return None
+    if not isinstance(value, int | float):
+        failures.append(Failure(TRIGGER, f"{rule}; got {type_name(value)}"))
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            failures.append(Failure(TRIGGER, f"{rule}, and a number must be finite; got {value}"))
+            return None
+        if value.is_integer():
+            return int(value)
+    return value
+
+
+def check_keep(value: Any, failures: list[Failure]) -> int | Unknown | None:
+    """How many snapshots the series keeps, or None after adding the failure."""
+    if isinstance(value, Unknown):
+        return value
+    rule = f"keep must be a whole number from 1 to {MAX_KEEP} (the snapshots the series keeps)"
+    if value is None:
+        failures.append(Failure(KEEP, f"keep is required: {rule}"))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        failures.append(Failure(KEEP, f"{rule}; got {type_name(value)}"))
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        failures.append(Failure(KEEP, f"{rule}; got {value}"))
+        return None
+    if not 1 <= value <= MAX_KEEP:
+        failures.append(Failure(KEEP, f"{rule}; got {int(value)}"))
+        return None
+    return int(value)
+
+
+def _check_description_fits(
+    raw: Any,
+    description: str | Unknown | None,
+    trigger: Scalar | Unknown | None,
+    failures: list[Failure],
+) -> None:
+    """The snapshot description a valid description and trigger make must fit Storage
+    Gateway's 255 characters. Named on ``description`` when one was given, else on
+    ``trigger``."""
+    if raw is not None and description is None:
+        return  # the description itself was refused
+    if trigger is None or isinstance(trigger, Unknown) or isinstance(description, Unknown):
+        return
+    text = snapshot_description(description, trigger)
+    if len(text) <= DESCRIPTION_MAX:
+        return
+    name = DESCRIPTION if description is not None else TRIGGER
+    failures.append(
+        Failure(
+            name,
+            f'the series\' snapshots are described "{{description}} ({{trigger}})", and '
+            f"Storage Gateway takes at most {DESCRIPTION_MAX} characters; description and "
+            f"trigger together make {len(text)}: shorten the {name}",
+        )
+    )
+
+
+def _stack_resource(value: Any) -> str | Unknown | None:
+    """Set by the resource class, so never a failure: anything but text is ignored, and text is
+    made a valid tag value."""
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    project, _, rest = value.partition("/")
+    stack, _, resource = rest.partition("/")
+    return owner_tag_value(project, stack, resource)
+
+
+# --- diff -----------------------------------------------------------------------------------
+
+#: A pseudo-key in a diff's updates: the series holds more snapshots than it keeps (an earlier
+#: delete failed), so an update is planned to delete them again.
+OVERDUE_DELETES: Final = "snapshot_ids"
+
+_EMPTY_DEFAULTS: Final[dict[str, Any]] = {
+    TAGS: {},
+    WAIT_FOR_COMPLETION: DEFAULT_WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS: DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+}
+
+
+def diff_series(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
+    """Compare old **outputs** with new (checked) inputs, as the engine's Diff does.
+
+    Only a new volume replaces the series; every other change is an update in place (a new
+    ``trigger`` takes a snapshot within it). An unknown new value counts as a change, so an
+    unknown ``volume_arn`` means replace. ``stack_resource`` and output-only keys are never
+    compared, except ``tags_all``. A series that holds more snapshots than the new ``keep``
+    (an earlier delete failed) plans an update, which deletes them again.
+    """
+    replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
+    updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
+    if not updates and _overdue(olds, news):
+        updates.append(OVERDUE_DELETES)
+    return PropsDiff(replaces, updates)
+
+
+def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    if key == TAGS_ALL:
+        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
+            return False
+        old = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
+    else:
+        old = olds.get(key, _EMPTY_DEFAULTS.get(key))
+    new = news.get(key, _EMPTY_DEFAULTS.get(key))
+    if contains_unknown(new):
+        return True
+    if key == TRIGGER:
+        return not same_trigger(old, new)
+    return bool(old != new)
+
+
+def _overdue(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    keep = news.get(KEEP)
+    held = olds.get(SNAPSHOT_IDS)
+    if not isinstance(keep, int | float) or isinstance(keep, bool) or not isinstance(held, list):
+        return False
+    return len(held) > keep
+
+
+# --- the series' snapshots ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Member:
+    """One snapshot of a series: its ID and, when the provider took it, when (ISO 8601)."""
+
+    snapshot_id: str
+    created_at: str | None = None
+
+
+def members_from_outputs(outputs: Mapping[str, Any]) -> list[Member]:
+    """The series' snapshots as its outputs hold them, newest first."""
+    ids = outputs.get(SNAPSHOT_IDS)
+    created = outputs.get(SNAPSHOT_CREATED_AT)
+    created_at = created if isinstance(created, Mapping) else {}
+    if not isinstance(ids, list):
+        return []
+    return [
+        Member(str(sid).lower(), _text(created_at.get(sid)))
+        for sid in ids
+        if isinstance(sid, str) and sid
+    ]
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def members_to_outputs(members: Sequence[Member]) -> dict[str, Any]:
+    """The outputs that name the series' snapshots."""
+    return {
+        SNAPSHOT_IDS: [m.snapshot_id for m in members],
+        LATEST_SNAPSHOT_ID: members[0].snapshot_id if members else None,
+        SNAPSHOT_CREATED_AT: {m.snapshot_id: m.created_at for m in members if m.created_at},
+    }
+
+
+def beyond_keep(members: Sequence[Member], keep: int) -> list[Member]:
+    """The snapshots to delete so that ``keep`` remain: the oldest first."""
+    return list(reversed(members[keep:]))
+
+
+def series_tags_from_actual(
+    actual: Sequence[Mapping[str, str]], declared: Mapping[str, Any]
+) -> dict[str, str]:
+    """``tags_all`` of a series as its snapshots (``actual``, newest first, the provider's own
+    tags left out) have them, such that diffing it with the declared ``tags_all`` plans the
+    re-tag that puts every snapshot right:
+
+    * a tag every snapshot has with one value is reported as it is;
+    * a declared key missing from some snapshot, or with different values, is left out (the
+      update sets it on every snapshot);
+    * an undeclared key some snapshot has is reported with the newest value (the update
+      deletes it from every snapshot).
+    """
+    if not actual:
+        return {str(k): str(v) for k, v in declared.items()}
+    keys: dict[str, None] = {}
+    for tags in actual:
+        keys.update(dict.fromkeys(tags))
+    result: dict[str, str] = {}
+    for key in keys:
+        values = [tags.get(key) for tags in actual]
+        first = values[0]
+        if first is not None and all(value == first for value in values):
+            result[key] = first
+        elif key not in declared:
+            result[key] = next(value for value in values if value is not None)
+    return result

@@ -1,0 +1,367 @@
+"""The snapshot series' dynamic provider: thin glue between the engine's calls,
+``inputs.series`` and the AWS layer (the snapshot's exactly-once create, EC2's tags, deletes
+and waits).
+
+AWS calls per engine call (happy path):
+
+* check, diff: none.
+* create: one CreateSnapshot (plus the polls of a wait).
+* update: one DeleteTags and one CreateTags for *all* the series' snapshots when tags change
+  (each only when needed); one CreateSnapshot when the trigger changed (plus polls); then one
+  DeleteSnapshot per snapshot beyond ``keep``, oldest first.
+* read: one DescribeSnapshots (a ``snapshot-id`` filter naming every snapshot, 200 a request).
+* delete: one DeleteSnapshot per snapshot.
+
+**A failure half-way.** The dynamic-provider plugin cannot return outputs from a failing
+Update: an exception aborts the call with no properties and the engine keeps the *old* outputs
+(``pulumi/dynamic/__main__.py``). So an update never fails after its CreateSnapshot succeeded
+unless it deleted that snapshot again:
+
+* the wait for the new snapshot fails → the new snapshot is deleted and the update fails, the
+  old outputs still naming every older snapshot (as the snapshot's create rolls back);
+* the delete of an old snapshot fails → the update *succeeds*, prints a warning to stderr (the
+  Pulumi console), and keeps the undeleted ID in ``snapshot_ids`` beyond ``keep``. The next
+  ``pulumi up`` plans an update for it (diff: more snapshots than ``keep``) and deletes it
+  again; a destroy deletes it with the rest.
+
+Tags are changed before the new snapshot is taken, so a tag failure fails the update with
+nothing new made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    UpdateResult,
+)
+
+from ..aws.clients import ec2_client, storagegateway_client
+from ..aws.ec2 import (
+    FILTER_VALUES_MAX,
+    SnapshotInfo,
+    delete_snapshot,
+    describe_snapshots_by_filter,
+    update_tags_of_snapshots,
+    visibility_seconds_left,
+    wait_for_snapshot_completed,
+)
+from ..aws.errors import translate
+from ..aws.retry import to_stderr
+from ..aws.storagegateway import CreatedSnapshot, create_snapshot
+from ..errors import (
+    AwsOperationError,
+    SnapshotCreateError,
+    SnapshotSeriesDeleteError,
+    SnapshotWaitError,
+)
+from ..inputs.common import (
+    CREATE_TOKEN_TAG,
+    TagChanges,
+    Unknown,
+    VolumeArn,
+    parse_volume_arn,
+    resource_tags_from_actual,
+    tag_changes,
+    without_provider_tags,
+)
+from ..inputs.series import (
+    INPUT_KEYS,
+    TAGS,
+    TAGS_ALL,
+    TRIGGER,
+    Member,
+    SeriesArgs,
+    beyond_keep,
+    diff_series,
+    members_from_outputs,
+    members_to_outputs,
+    parse_series_args,
+    same_trigger,
+    series_tags_from_actual,
+)
+from .common import ConfiguredProvider, from_engine, invalid_inputs, to_engine
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+#: The type token of ``SnapshotSeries`` (a ``pulumi.dynamic.Resource`` subclass).
+SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"
+#: Series IDs are made up here (a series is no AWS object): stable across updates.
+SERIES_ID_PREFIX = "series-"
+
+
+class SnapshotSeriesProvider(ConfiguredProvider):
+    """Takes a snapshot of a volume for each new ``trigger`` and keeps the newest ``keep``.
+
+    The resource ID (``series-<uuid>``) stays for the life of the series; its snapshots are in
+    the ``snapshot_ids`` output, newest first. See the module docstring for the AWS calls of
+    each step and for what a failure half-way leaves.
+
+    Pickled by reference and holding no state in its pickled form, like the snapshot's provider.
+    """
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        args, failures = parse_series_args(from_engine(news), self._settings.default_tags_map)
+        if args is None:
+            return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
+        return CheckResult(to_engine(args.to_props()), [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        result = diff_series(from_engine(olds), from_engine(news))
+        return DiffResult(changes=result.changes, replaces=result.replaces)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = self._args(props)
+        volume = parse_volume_arn(str(args.volume_arn))
+        first = self._take_snapshot(volume, args)
+        series_id = f"{SERIES_ID_PREFIX}{uuid.uuid4()}"
+        return CreateResult(series_id, _outputs(args, volume, [first]))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        old_outs = from_engine(olds)
+        args = self._args(news)
+        volume = parse_volume_arn(str(args.volume_arn))
+        ec2 = ec2_client(volume.region, self._settings)
+        members = members_from_outputs(old_outs)
+        # 1. Tags first: a failure here fails the update before anything new exists.
+        old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
+        changes = tag_changes(without_provider_tags(old_tags), _known_tags(args.tags_all))
+        if not changes.empty and members:
+            members = self._retag(ec2, members, changes)
+        # 2. A new trigger: one new snapshot (deleted again if its wait fails).
+        if not same_trigger(old_outs.get(TRIGGER), args.trigger):
+            members.insert(0, self._take_snapshot(volume, args))
+        # 3. Only now that the newest exists: the oldest beyond keep.
+        members = self._delete_beyond_keep(id_, ec2, members, int(args.keep))  # type: ignore[arg-type]
+        return UpdateResult(_outputs(args, volume, members))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        olds = from_engine(props)
+        members = members_from_outputs(olds)
+        volume = _volume_of(olds)
+        ec2 = ec2_client(volume.region if volume else _region_of(olds), self._settings)
+        seen = self._describe(ec2, members)
+        # Gone means not shown *and* older than EC2's visibility window.
+        kept = [m for m in members if m.snapshot_id in seen or self._young(m)]
+        if not kept:
+            return ReadResult(None, {})  # every snapshot was deleted out of band: drop it
+        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
+        declared = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
+        actual = [
+            without_provider_tags(seen[m.snapshot_id].tags) for m in kept if m.snapshot_id in seen
+        ]
+        tags_all = series_tags_from_actual(actual, declared)
+        outs[TAGS_ALL] = tags_all
+        outs[TAGS] = resource_tags_from_actual(
+            tags_all, self._settings.default_tags_map, olds.get(TAGS) or {}
+        )
+        outs.update(_volume_outputs(volume, ec2.meta.region_name))
+        outs.update(members_to_outputs(kept))
+        # The inputs as EC2 now has them: a later diff compares with them, and
+        # ignore_changes=["tags"] keeps tags added out of band (as for the snapshot).
+        inputs = {key: outs[key] for key in INPUT_KEYS if key in outs}
+        inputs[TAGS_ALL] = tags_all
+        return ReadResult(id_, outs, inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        olds = from_engine(props)
+        members = members_from_outputs(olds)
+        volume = _volume_of(olds)
+        ec2 = ec2_client(volume.region if volume else _region_of(olds), self._settings)
+        remaining: dict[str, Exception] = {}
+        deleted: list[str] = []
+        for member in reversed(members):  # oldest first, as a rotation would
+            try:
+                delete_snapshot(ec2, member.snapshot_id, self._policy, created_at=_when(member))
+            except AwsOperationError as err:
+                remaining[member.snapshot_id] = err
+            else:
+                deleted.append(member.snapshot_id)
+        if remaining:
+            raise SnapshotSeriesDeleteError(id_, remaining, deleted)
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def _take_snapshot(self, volume: VolumeArn, args: SeriesArgs) -> Member:
+        """One snapshot of the series, exactly once (the snapshot's create token); waited for
+        when asked, and deleted again if that wait fails (then the error says whether EC2
+        confirmed the delete)."""
+        client = storagegateway_client(volume.region, self._settings)
+        created = create_snapshot(
+            client,
+            volume.arn,
+            args.snapshot_description,
+            _known_tags(args.tags_all),
+            self._policy,
+            # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
+            ec2=lambda: ec2_client(volume.region, self._settings),
+            owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
+        )
+        if args.wait_for_completion is True:
+            self._wait_or_roll_back(volume, created, float(args.completion_timeout_seconds))  # type: ignore[arg-type]
+        return Member(created.snapshot_id, created.created_at.isoformat())
+
+    def _wait_or_roll_back(
+        self, volume: VolumeArn, created: CreatedSnapshot, timeout: float
+    ) -> None:
+        ec2 = ec2_client(volume.region, self._settings)
+        try:
+            wait_for_snapshot_completed(
+                ec2, created.snapshot_id, timeout, self._policy, created_at=created.created_at
+            )
+        except (SnapshotWaitError, AwsOperationError) as err:
+            deleted, cleanup_error = False, None
+            try:
+                deleted = delete_snapshot(
+                    ec2, created.snapshot_id, self._policy, created_at=created.created_at
+                )
+            except AwsOperationError as delete_err:
+                cleanup_error = delete_err
+            raise SnapshotCreateError(
+                created.snapshot_id,
+                volume.arn,
+                err,
+                deleted=deleted,
+                cleanup_error=cleanup_error,
+                token=created.token,
+                token_tag=CREATE_TOKEN_TAG,
+            ) from err
+
+    def _retag(self, ec2: EC2Client, members: list[Member], changes: TagChanges) -> list[Member]:
+        """The tag changes on every snapshot of the series: one DeleteTags and one CreateTags
+        in all. EC2 refuses the whole call when one snapshot is gone (deleted out of band and
+        not refreshed yet): then the ones EC2 still shows are re-tagged, and the gone ones
+        leave the series (as a refresh would drop them)."""
+        youngest = max((w for m in members if (w := _when(m)) is not None), default=None)
+        ids = [m.snapshot_id for m in members]
+        try:
+            update_tags_of_snapshots(ec2, ids, changes, self._policy, created_at=youngest)
+            return members
+        except AwsOperationError as err:
+            if err.code != "InvalidSnapshot.NotFound":
+                raise
+        seen = self._describe(ec2, members)
+        still = [m for m in members if m.snapshot_id in seen or self._young(m)]
+        for member in members:
+            if member not in still:
+                to_stderr(
+                    f"warning: snapshot {member.snapshot_id} of the series no longer exists "
+                    "(deleted outside Pulumi); it leaves the series"
+                )
+        update_tags_of_snapshots(
+            ec2, [m.snapshot_id for m in still], changes, self._policy, created_at=youngest
+        )
+        return still
+
+    def _delete_beyond_keep(
+        self, series_id: str, ec2: EC2Client, members: list[Member], keep: int
+    ) -> list[Member]:
+        """Delete the oldest snapshots beyond ``keep``. A delete that fails is reported on
+        stderr and its snapshot stays in the series (beyond ``keep``) for the next update or
+        the destroy to delete: the update itself succeeds, because failing it would make the
+        engine keep the old outputs and forget the snapshot just taken."""
+        kept = list(members)
+        for member in beyond_keep(members, keep):
+            try:
+                delete_snapshot(ec2, member.snapshot_id, self._policy, created_at=_when(member))
+            except AwsOperationError as err:
+                to_stderr(
+                    f"warning: series {series_id} keeps {keep} snapshot(s), but deleting the "
+                    f"older snapshot {member.snapshot_id} failed: {err} It stays in the series' "
+                    "snapshot_ids; the next `pulumi up` tries to delete it again, and "
+                    "`pulumi destroy` deletes it with the rest."
+                )
+            else:
+                kept.remove(member)
+        return kept
+
+    def _describe(self, ec2: EC2Client, members: Sequence[Member]) -> dict[str, SnapshotInfo]:
+        """The series' snapshots EC2 shows, by ID (a filter: missing ones are left out rather
+        than failing the call). Any error is raised: a read never drops on an error."""
+        ids = [m.snapshot_id for m in members]
+        found: dict[str, SnapshotInfo] = {}
+        try:
+            for start in range(0, len(ids), FILTER_VALUES_MAX):
+                chunk = ids[start : start + FILTER_VALUES_MAX]
+                for info in describe_snapshots_by_filter(
+                    ec2, [{"Name": "snapshot-id", "Values": chunk}], self._policy
+                ):
+                    found[info.snapshot_id.lower()] = info
+        except (ClientError, BotoCoreError) as err:
+            raise translate(
+                err, "reading EBS snapshots", ", ".join(ids), "ec2:DescribeSnapshots"
+            ) from err
+        return found
+
+    def _young(self, member: Member) -> bool:
+        """Whether EC2 may simply not show the snapshot yet (its visibility window)."""
+        return visibility_seconds_left(_when(member), self._policy) > 0
+
+    def _args(self, props: Mapping[str, Any]) -> SeriesArgs:
+        """Inputs of create/update (already checked by the engine: a failure is a bug)."""
+        args, failures = parse_series_args(from_engine(props), self._settings.default_tags_map)
+        if args is None or args.has_unknowns:
+            raise invalid_inputs("SnapshotSeries", failures)
+        return args
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+
+def _outputs(args: SeriesArgs, volume: VolumeArn, members: Sequence[Member]) -> dict[str, Any]:
+    """Inputs echoed plus the keys computed without asking AWS."""
+    outs = args.to_props()
+    outs.update(_volume_outputs(volume, volume.region))
+    outs.update(members_to_outputs(members))
+    return outs
+
+
+def _volume_outputs(volume: VolumeArn | None, region: str) -> dict[str, Any]:
+    if volume is None:
+        return {"region": region}
+    return {
+        "region": volume.region,
+        "account_id": volume.account_id,
+        "gateway_arn": volume.gateway_arn,
+        "volume_id": volume.volume_id,
+    }
+
+
+def _volume_of(props: Mapping[str, Any]) -> VolumeArn | None:
+    volume_arn = props.get("volume_arn")
+    if isinstance(volume_arn, str):
+        try:
+            return parse_volume_arn(volume_arn)
+        except ValueError:
+            return None
+    return None
+
+
+def _region_of(props: Mapping[str, Any]) -> str | None:
+    region = props.get("region")
+    return region if isinstance(region, str) else None
+
+
+def _when(member: Member) -> datetime | None:
+    """When the provider took the snapshot (None when unknown: long visible)."""
+    if member.created_at is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(member.created_at)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
+    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}
