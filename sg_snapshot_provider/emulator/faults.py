@@ -8,7 +8,7 @@ Which operations may be faulted is checked against botocore's models (``control`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .exceptions import ControlError
@@ -18,11 +18,14 @@ FAULT_MODES = ("reject", "after", "delay", "drop")
 
 @dataclass(frozen=True)
 class Call:
-    """One AWS request the emulator answered: ``status`` 0 means the connection was dropped."""
+    """One AWS request the emulator answered: ``status`` 0 means the connection was dropped.
+    ``account`` is the account it ran in (moto's rule, ``server.AwsRequest.account_id``); calls
+    compare equal without it, so a test names it only when it checks an identity."""
 
     service: str
     operation: str
     status: int
+    account: str = field(default="", compare=False)
 
 
 @dataclass

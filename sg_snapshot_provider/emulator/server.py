@@ -213,7 +213,12 @@ class EmulatorApp:
         dropped = fault is not None and fault.mode == "drop"
         with self.state.lock:
             self.state.calls.append(
-                Call(request.service, request.operation, 0 if dropped else answer.status)
+                Call(
+                    request.service,
+                    request.operation,
+                    0 if dropped else answer.status,
+                    request.account_id,
+                )
             )
         if dropped:
             self._drop_connection(environ)
