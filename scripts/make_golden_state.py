@@ -8,12 +8,17 @@
     tests/data/golden_schedule_inputs.json    created and then refreshed (so that every output,
     tests/data/golden_schedule_outputs.json   timezone included, is in it)
 
+    tests/data/golden_series_provider.txt     the same three for a SnapshotSeries that keeps 2
+    tests/data/golden_series_inputs.json      and was rotated (triggers 1, 2, 3: the first
+    tests/data/golden_series_outputs.json     snapshot deleted), then refreshed
+
 These files stand for the state that users' stacks hold today. Regenerate them ONLY when a change
 of the state format is intended (and then say in the change how old state is migrated), and
 only those of the resource whose format changes:
 
     .venv/bin/python scripts/make_golden_state.py            # the snapshot's
     .venv/bin/python scripts/make_golden_state.py schedule   # the snapshot schedule's
+    .venv/bin/python scripts/make_golden_state.py series     # the snapshot series'
 
 If test_upgrade fails after an innocent-looking change, the change broke existing stacks: fix the
 code, not these files.
@@ -26,9 +31,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
+from sg_snapshot_provider import (
+    SnapshotSeriesProvider,
+    StorageGatewaySnapshotProvider,
+    VolumeSnapshotScheduleProvider,
+)
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
+from sg_snapshot_provider.providers.series import SERIES_TYPE
 from sg_snapshot_provider.testing import PROVIDER_KEY, Engine, ResourceState
 from sg_snapshot_provider.testing.plugin import start_plugin
 
@@ -53,18 +63,30 @@ GOLDEN_SCHEDULE_INPUTS: dict[str, Any] = {
     "tags": {"team": "storage", "purpose": "upgrade-test"},
 }
 
+GOLDEN_SERIES_INPUTS: dict[str, Any] = {
+    "volume_arn": VOLUME_ARN,
+    "trigger": "1",
+    "keep": 2,
+    "description": "golden series",
+    "tags": {"team": "storage", "purpose": "upgrade-test"},
+    "stack_resource": "sg-snapshot-provider/test/golden-series",
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
         "resource",
         nargs="?",
-        choices=("snapshot", "schedule"),
+        choices=("snapshot", "schedule", "series"),
         default="snapshot",
         help="whose golden state to write (default: snapshot)",
     )
-    if parser.parse_args().resource == "schedule":
+    resource = parser.parse_args().resource
+    if resource == "schedule":
         write_schedule_state()
+    elif resource == "series":
+        write_series_state()
     else:
         write_snapshot_state()
 
@@ -107,6 +129,28 @@ def write_schedule_state() -> None:
     write_json(DATA / "golden_schedule_inputs.json", state.inputs)
     write_json(DATA / "golden_schedule_outputs.json", state.outputs)
     print(f"wrote golden state of the schedule of {state.id} to {DATA}")
+
+
+def write_series_state() -> None:
+    """Rotate one snapshot series through the real plugin (keep 2, triggers 1 to 3), refresh
+    it, and write its state."""
+    with Emulator(volumes=[VOLUME_ARN]) as emulator:
+        plugin = start_plugin(emulator.url, cwd=REPO_ROOT)
+        try:
+            plugin.configure({"aws:region": "us-east-1"})
+            engine = Engine(plugin, SnapshotSeriesProvider(), type_token=SERIES_TYPE)
+            for trigger in ("1", "2", "3"):
+                engine.up("golden-series", {**GOLDEN_SERIES_INPUTS, "trigger": trigger})
+            engine.refresh("golden-series")
+            state: ResourceState = engine.require_state("golden-series")
+            engine.destroy("golden-series")
+        finally:
+            plugin.cleanup()
+    DATA.mkdir(parents=True, exist_ok=True)
+    (DATA / "golden_series_provider.txt").write_text(state.outputs[PROVIDER_KEY] + "\n")
+    write_json(DATA / "golden_series_inputs.json", state.inputs)
+    write_json(DATA / "golden_series_outputs.json", state.outputs)
+    print(f"wrote golden state of the series {state.id} to {DATA}")
 
 
 def write_json(path: Path, props: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """Upgrade safety: state written by an earlier release must keep working with this code.
 
 tests/data/golden_* hold the serialized provider and a snapshot's state as stacks hold them
-today, and golden_schedule_* the same for a snapshot schedule (made by
-scripts/make_golden_state.py). The plugin must deserialize that provider string
+today, golden_schedule_* the same for a snapshot schedule and golden_series_* for a snapshot
+series (made by scripts/make_golden_state.py). The plugin must deserialize that provider string
 and, with that state, read, re-tag and delete a snapshot. If this fails, the change breaks
 existing stacks: fix the code; regenerate the files only for an intended state-format change.
 """
@@ -19,9 +19,14 @@ import dill
 import pytest
 from botocore.exceptions import ClientError
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
+from sg_snapshot_provider import (
+    SnapshotSeriesProvider,
+    StorageGatewaySnapshotProvider,
+    VolumeSnapshotScheduleProvider,
+)
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
+from sg_snapshot_provider.providers.series import SERIES_TYPE
 from sg_snapshot_provider.testing import (
     PROVIDER_KEY,
     SNAPSHOT_TYPE,
@@ -173,3 +178,79 @@ def test_golden_schedule_refreshes_updates_and_deletes(
     with pytest.raises(ClientError) as caught:
         client.describe_snapshot_schedule(VolumeARN=golden_schedule.id)
     assert caught.value.response["error"]["errorCode"] == "SnapshotScheduleNotFound"  # type: ignore[typeddict-item]
+
+
+# --- the snapshot series --------------------------------------------------------------------
+
+GOLDEN_SERIES_PROVIDER = (DATA / "golden_series_provider.txt").read_text().strip()
+
+
+@pytest.fixture
+def golden_series(emulator: Emulator) -> ResourceState:
+    """The golden series' state, with a snapshot made behind the provider for each one it
+    holds (their IDs replace the golden ones, oldest first as they were made)."""
+    outputs = json.loads((DATA / "golden_series_outputs.json").read_text())
+    text_in = (DATA / "golden_series_inputs.json").read_text()
+    text_out = (DATA / "golden_series_outputs.json").read_text()
+    for old_id in reversed(outputs["snapshot_ids"]):
+        new_id = take_snapshot_behind_the_provider(
+            emulator, outputs["volume_arn"], outputs["tags_all"]
+        )
+        text_in, text_out = text_in.replace(old_id, new_id), text_out.replace(old_id, new_id)
+    emulator.clear_calls()
+    series_id = "series-00000000-0000-4000-8000-000000000000"
+    return ResourceState(
+        name="golden-series",
+        type=SERIES_TYPE,
+        id=series_id,
+        inputs={**json.loads(text_in), PROVIDER_KEY: GOLDEN_SERIES_PROVIDER},
+        outputs={**json.loads(text_out), PROVIDER_KEY: GOLDEN_SERIES_PROVIDER},
+    )
+
+
+def test_golden_series_provider_is_the_current_class() -> None:
+    provider = dill.loads(base64.b64decode(GOLDEN_SERIES_PROVIDER))
+    assert isinstance(provider, SnapshotSeriesProvider)
+
+
+def test_golden_series_refreshes_rotates_retags_and_deletes(
+    plugin: PluginProcess, golden_series: ResourceState, emulator: Emulator, ec2: Ec2View
+) -> None:
+    engine = Engine(plugin, GOLDEN_SERIES_PROVIDER, type_token=SERIES_TYPE)
+    engine.adopt(golden_series)
+    held = golden_series.outputs["snapshot_ids"]
+    inputs = {
+        key: value
+        for key, value in golden_series.inputs.items()
+        if key not in ("tags_all", PROVIDER_KEY)
+    }
+
+    refreshed = engine.refresh("golden-series")
+    assert refreshed.kind is StepKind.REFRESH
+    assert refreshed.diff is not None
+    assert refreshed.diff.changes is False
+    assert refreshed.outputs["snapshot_ids"] == held
+    assert aws_calls(emulator) == ["DescribeSnapshots"]
+
+    assert engine.preview("golden-series", inputs).kind is StepKind.SAME
+    assert engine.up("golden-series", inputs).kind is StepKind.SAME
+    assert aws_calls(emulator) == []
+
+    rotated = engine.up("golden-series", {**inputs, "trigger": "4"})
+    assert (rotated.kind, rotated.id) == (StepKind.UPDATE, golden_series.id)
+    assert aws_calls(emulator) == ["CreateSnapshot", "DeleteSnapshot"]
+    newest = rotated.outputs["latest_snapshot_id"]
+    assert rotated.outputs["snapshot_ids"] == [newest, held[0]]
+    assert ec2.snapshot_ids() == {newest, held[0]}
+    emulator.clear_calls()
+
+    tags = {"team": "storage", "reviewed": "yes"}
+    retagged = engine.up("golden-series", {**inputs, "trigger": "4", "tags": tags})
+    assert retagged.kind is StepKind.UPDATE
+    assert aws_calls(emulator) == ["DeleteTags", "CreateTags"]
+    assert ec2.tags(newest) == ec2.tags(held[0]) == tags
+    emulator.clear_calls()
+
+    assert engine.destroy("golden-series").kind is StepKind.DELETE
+    assert aws_calls(emulator) == ["DeleteSnapshot", "DeleteSnapshot"]
+    assert ec2.snapshot_ids() == set()
