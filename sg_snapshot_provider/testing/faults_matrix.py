@@ -308,10 +308,11 @@ def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
         "failed step is then re-run without the fault (as a user re-runs `pulumi up`), and",
         "*after re-run* says whether EC2 then matched the state exactly, tags included.",
         f"Plugin settings: aws:maxRetries={MAX_RETRIES} (4 attempts), read timeout "
-        f"{READ_TIMEOUT_SECONDS:g} s, delay faults {DELAY_SECONDS:g} s, EC2 visibility window "
-        f"{MATRIX_TIMINGS['visibility_window_seconds']:g} s. The *visibility lag* rows are",
-        "EC2's eventual consistency: the step runs right after the create, while EC2 answers",
-        f"InvalidSnapshot.NotFound for the new snapshot's ID for {LAG_SECONDS:g} s.",
+        f"{READ_TIMEOUT_SECONDS:g} s, delay faults {DELAY_SECONDS:g} s,",
+        f"EC2 visibility window {MATRIX_TIMINGS['visibility_window_seconds']:g} s. The "
+        "*visibility lag* rows are EC2's eventual consistency: the",
+        "step runs right after the create, while EC2 answers InvalidSnapshot.NotFound for the new",
+        f"snapshot's ID for {LAG_SECONDS:g} s.",
         "",
         "| Call (step) | Fault | Hits | Outcome | Requests | Dup | Leak | Lost | Tags | "
         "After re-run |",
