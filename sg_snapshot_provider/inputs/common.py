@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 
 class Unknown:
@@ -274,6 +274,33 @@ def snapshot_arn(partition: str, region: str, snapshot_id: str) -> str:
 # --- tags -----------------------------------------------------------------------------------
 
 
+_V = TypeVar("_V")
+
+
+@dataclass(frozen=True)
+class IgnoreTags:
+    """Tags that are never diffed, removed or reported (``aws:ignoreTags``, as in pulumi-aws):
+    keys matched exactly or by prefix, typically set by someone else (a tag policy, a backup
+    tool). They are left out of ``tags_all``, of what read reports and of every tag change."""
+
+    keys: tuple[str, ...] = ()
+    key_prefixes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.key_prefixes)
+
+    def ignores(self, key: str) -> bool:
+        return key in self.keys or key.startswith(self.key_prefixes)
+
+    def without(self, tags: Mapping[str, _V]) -> dict[str, _V]:
+        """``tags`` without the ignored ones."""
+        return {key: value for key, value in tags.items() if not self.ignores(key)}
+
+
+#: No tag is ignored (``aws:ignoreTags`` unset).
+NO_IGNORED_TAGS: Final = IgnoreTags()
+
+
 def merge_tags(
     default_tags: Mapping[str, str], tags: Mapping[str, str | Unknown]
 ) -> dict[str, str | Unknown]:
@@ -300,15 +327,20 @@ def resource_tags_from_actual(
     actual: Mapping[str, str],
     default_tags: Mapping[str, str],
     previous_tags: Mapping[str, Any],
+    ignore: IgnoreTags = NO_IGNORED_TAGS,
 ) -> dict[str, str]:
     """The resource's own ``tags`` as seen on EC2: every actual tag except those that are just
     an unchanged default tag the resource did not set itself. Out-of-band tags and changed
-    values therefore show up in ``tags``, and the next diff wants to put them back."""
-    return {
+    values therefore show up in ``tags``, and the next diff wants to put them back. Ignored
+    tags are never reported: those on EC2 are left out, those the resource declares are kept
+    as declared (so a refresh never makes them look changed)."""
+    tags = {
         key: value
-        for key, value in actual.items()
+        for key, value in ignore.without(actual).items()
         if key in previous_tags or default_tags.get(key) != value
     }
+    tags.update({key: value for key, value in previous_tags.items() if ignore.ignores(key)})
+    return tags
 
 
 @dataclass(frozen=True)
@@ -330,8 +362,11 @@ class TagChanges:
         return result
 
 
-def tag_changes(old: Mapping[str, str], new: Mapping[str, str]) -> TagChanges:
-    """The least EC2 work that turns ``old`` into ``new``."""
+def tag_changes(
+    old: Mapping[str, str], new: Mapping[str, str], ignore: IgnoreTags = NO_IGNORED_TAGS
+) -> TagChanges:
+    """The least EC2 work that turns ``old`` into ``new``; ignored tags are never touched."""
+    old, new = ignore.without(old), ignore.without(new)
     to_delete = tuple(sorted(k for k in old if k not in new))
     to_set = {k: v for k, v in new.items() if old.get(k) != v}
     return TagChanges(to_delete, to_set)

@@ -16,9 +16,11 @@ from .common import (
     CREATE_TOKEN_TAG,
     MAX_TAGS,
     MAX_USER_TAGS,
+    NO_IGNORED_TAGS,
     PROVIDER_KEY,
     UNKNOWN,
     Failure,
+    IgnoreTags,
     Unknown,
     check_description,
     check_tags,
@@ -146,9 +148,12 @@ def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
 
 
 def parse_args(
-    props: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+    props: Mapping[str, Any],
+    default_tags: Mapping[str, str] | None = None,
+    ignore_tags: IgnoreTags = NO_IGNORED_TAGS,
 ) -> tuple[SnapshotArgs | None, list[Failure]]:
-    """Validate ``props`` (the resource's inputs) against DESIGN §1's rules.
+    """Validate ``props`` (the resource's inputs) against DESIGN §1's rules. ``tags_all`` is
+    the default tags under ``tags``, without the ignored ones (``aws:ignoreTags``).
 
     Returns the normalised arguments, or ``None`` and every failure found. Wrong types are
     failures, never exceptions. ``__provider`` and output-only keys are ignored; any other key
@@ -180,7 +185,7 @@ def parse_args(
     triggers = _check_triggers(props.get(TRIGGERS), failures)
     tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
     if tags is not None and not isinstance(tags, Unknown):
-        tags_all = merge_tags(defaults, tags)
+        tags_all = ignore_tags.without(merge_tags(defaults, tags))
         if len(tags_all) > MAX_USER_TAGS:
             failures.append(
                 Failure(
@@ -343,17 +348,31 @@ _EMPTY_DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
-def diff_props(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
+def diff_props(
+    olds: Mapping[str, Any], news: Mapping[str, Any], ignore_tags: IgnoreTags = NO_IGNORED_TAGS
+) -> PropsDiff:
     """Compare old **outputs** with new (checked) inputs, as the engine's Diff does.
 
     Replace keys force a new snapshot (EC2 cannot change a snapshot's volume or description);
     update keys are changed in place. An unknown new value counts as a change, so an unknown
     replace key means replace. ``__provider`` and output-only keys are never compared, except
-    ``tags_all`` which check computes from the inputs and read refreshes from EC2.
+    ``tags_all`` which check computes from the inputs and read refreshes from EC2. Ignored
+    tags (``aws:ignoreTags``) are never compared.
     """
+    if ignore_tags:
+        olds, news = _without_ignored(olds, ignore_tags), _without_ignored(news, ignore_tags)
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
     return PropsDiff(replaces, updates)
+
+
+def _without_ignored(props: Mapping[str, Any], ignore: IgnoreTags) -> dict[str, Any]:
+    return {
+        key: ignore.without(value)
+        if key in (TAGS, TAGS_ALL) and isinstance(value, Mapping)
+        else value
+        for key, value in props.items()
+    }
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
