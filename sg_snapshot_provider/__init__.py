@@ -2,6 +2,7 @@
 snapshot series."""
 
 from .errors import (
+    AccountNotAllowedError,
     AwsOperationError,
     ConfigurationError,
     SnapshotCreateError,
@@ -21,6 +22,7 @@ from .resource import StorageGatewaySnapshot
 from .resources import SnapshotSeries, VolumeSnapshotSchedule
 
 __all__ = [
+    "AccountNotAllowedError",
     "AwsOperationError",
     "ConfigurationError",
     "SnapshotCreateError",

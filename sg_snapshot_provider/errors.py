@@ -16,6 +16,28 @@ class ConfigurationError(SnapshotProviderError, ValueError):
         super().__init__(f"invalid configuration {key}: {reason}")
 
 
+class AccountNotAllowedError(SnapshotProviderError):
+    """The credentials in use belong to an AWS account the stack config rules out
+    (``aws:allowedAccountIds`` does not list it, or ``aws:forbiddenAccountIds`` does): every
+    operation fails with this one sentence before any Storage Gateway or EC2 request."""
+
+    def __init__(self, account_id: str, key: str, allowed: tuple[str, ...] = ()) -> None:
+        self.account_id = account_id
+        self.key = key
+        if allowed and account_id not in allowed:
+            rule = f"which {key} ({', '.join(allowed)}) does not list"
+            fix = f"use credentials of an allowed account or add it to {key}"
+        else:
+            rule, fix = (
+                f"which {key} forbids",
+                f"use credentials of another account or change {key}",
+            )
+        super().__init__(
+            f"the credentials in use belong to AWS account {account_id}, {rule}: the provider "
+            f"refuses to work in it; {fix}"
+        )
+
+
 class AwsOperationError(SnapshotProviderError):
     """An AWS call failed. Keeps the operation, the subject (volume ARN or snapshot ID), the AWS
     error code and message, and a hint that says what the user can do about it."""

@@ -55,13 +55,15 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
     """
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        args, failures = parse_args(from_engine(news), self._settings.default_tags_map)
+        args, failures = parse_args(
+            from_engine(news), self._settings.default_tags_map, self._settings.ignore_tags
+        )
         if args is None:
             return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
         return CheckResult(to_engine(args.to_props()), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_props(from_engine(olds), from_engine(news))
+        result = diff_props(from_engine(olds), from_engine(news), self._settings.ignore_tags)
         return DiffResult(changes=result.changes, replaces=result.replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -104,7 +106,11 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         aws.update_snapshot_tags(
             ec2,
             snapshot_id,
-            tag_changes(without_provider_tags(info.tags), _known_tags(args.tags_all)),
+            tag_changes(
+                without_provider_tags(info.tags),
+                _known_tags(args.tags_all),
+                self._settings.ignore_tags,
+            ),
             self._policy,
         )
         outs = _outputs(args, volume, info.snapshot_id, state=info.state)
@@ -162,9 +168,11 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs.update(_computed(olds, info.snapshot_id, ec2.meta.region_name))
         outs.update(_described(info))
         # The create token is the provider's own: never shown, never diffed, never removed.
-        actual = without_provider_tags(info.tags)
+        actual = self._settings.ignore_tags.without(without_provider_tags(info.tags))
         outs[TAGS_ALL] = actual
-        outs[TAGS] = resource_tags_from_actual(actual, defaults, olds.get(TAGS) or {})
+        outs[TAGS] = resource_tags_from_actual(
+            actual, defaults, olds.get(TAGS) or {}, self._settings.ignore_tags
+        )
         if info.description is not None:
             outs["description"] = info.description
         return ReadResult(info.snapshot_id, outs, _refreshed_inputs(olds, outs))
@@ -179,7 +187,11 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         aws.update_snapshot_tags(
             ec2,
             id_,
-            tag_changes(without_provider_tags(old_tags), _known_tags(args.tags_all)),
+            tag_changes(
+                without_provider_tags(old_tags),
+                _known_tags(args.tags_all),
+                self._settings.ignore_tags,
+            ),
             self._policy,
             created_at=created_at,
         )
@@ -200,7 +212,9 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
 
     def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""
-        args, failures = parse_args(from_engine(props), self._settings.default_tags_map)
+        args, failures = parse_args(
+            from_engine(props), self._settings.default_tags_map, self._settings.ignore_tags
+        )
         if args is None or _has_unknown(args):
             raise invalid_inputs("StorageGatewaySnapshot", failures)
         return args

@@ -128,8 +128,19 @@ _HINTS: Final = {
 }
 
 
+#: STS calls botocore makes while signing a request, for aws:assumeRoles and
+#: aws:assumeRoleWithWebIdentity: their failure surfaces as the request's own.
+_ROLE_OPERATIONS: Final = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity"})
+
+
 def _hint(err: ClientError, iam_action: str, retried_seconds: float | None) -> str:
     code = error_code(err)
+    if err.operation_name in _ROLE_OPERATIONS:
+        return (
+            f"{err.operation_name} failed, so the role of aws:assumeRoles (or "
+            "aws:assumeRoleWithWebIdentity) could not be assumed: check the role ARN, its trust "
+            "policy and the credentials (or token) that assume it."
+        )
     if is_access_denied(err):
         return f"Allow {iam_action} for the credentials in use (aws:profile, aws:accessKey, …)."
     if is_throttling(err):

@@ -5,10 +5,12 @@ modules' values."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
-from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
 from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
@@ -16,7 +18,11 @@ from pulumi.runtime import rpc
 from .. import aws
 from ..inputs import PROVIDER_KEY, UNKNOWN, Failure, Unknown
 from ..plugin_threads import widen_plugin_thread_pool
-from ..settings import Settings, settings_from_config
+from ..settings import Settings, ignored_keys, settings_from_config
+
+#: The ``aws:`` keys already named as ignored in this plugin process (each is named once).
+_named_keys: set[str] = set()
+_named_lock = threading.Lock()
 
 
 class ConfiguredProvider(ResourceProvider):
@@ -37,12 +43,31 @@ class ConfiguredProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = settings_from_config(req.config.get, os.environ)
+        name_ignored_keys(config_keys(req.config))
         # Waiting calls must not hold the plugin's 4 threads (plugin_threads explains).
         widen_plugin_thread_pool()
 
     @property
     def _policy(self) -> aws.RetryPolicy:
         return aws.RetryPolicy.of(self._settings)
+
+
+def config_keys(config: Config) -> list[str]:
+    """The keys of the stack config the engine sent. ``pulumi.dynamic.Config`` offers no way to
+    list them; it keeps them in ``_props`` (an empty list if that ever changes: then no key is
+    named as ignored, and nothing else is affected)."""
+    props = getattr(config, "_props", None)
+    return [str(key) for key in props] if isinstance(props, Mapping) else []
+
+
+def name_ignored_keys(keys: Iterable[str]) -> None:
+    """Name each ``aws:`` key this provider ignores on stderr (the Pulumi console shows it), once
+    per plugin process however many providers are configured: never an error."""
+    with _named_lock:
+        new = [key for key in ignored_keys(keys) if key not in _named_keys]
+        _named_keys.update(new)
+    for key in new:
+        print(f"{key} is ignored by sg-snapshot-provider", file=sys.stderr, flush=True)
 
 
 def invalid_inputs(resource: str, failures: list[Failure]) -> ValueError:
