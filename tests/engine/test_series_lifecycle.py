@@ -14,7 +14,7 @@ oldest.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -36,7 +36,15 @@ from sg_snapshot_provider.testing import (
     StepKind,
 )
 from sg_snapshot_provider.testing.ec2 import Ec2View
-from tests.conftest import GATEWAY_ARN, VISIBILITY_WINDOW_SECONDS, VOLUME_ARN
+from sg_snapshot_provider.testing.plugin import start_plugin
+from tests.conftest import (
+    GATEWAY_ARN,
+    PLUGIN_TIMINGS,
+    REPO_ROOT,
+    VISIBILITY_WINDOW_SECONDS,
+    VOLUME_ARN,
+)
+from tests.engine.conftest import STACK_CONFIG
 
 NAME = "nightly-root"
 OTHER_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-3344CCDD"
@@ -54,8 +62,13 @@ CREATE_TAGS = "ec2:CreateTags"
 DELETE_TAGS = "ec2:DeleteTags"
 DELETE_SNAPSHOT = "ec2:DeleteSnapshot"
 
+TIMINGS = {**PLUGIN_TIMINGS, "ambiguous_settle_seconds": 0.2}
 #: A delete EC2 refuses for good (no retry): the "old delete failed" fault.
-DENIED: dict[str, Any] = {"operation": "DeleteSnapshot", "code": "UnauthorizedOperation", "status": 403}
+DENIED: dict[str, Any] = {
+    "operation": "DeleteSnapshot",
+    "code": "UnauthorizedOperation",
+    "status": 403,
+}
 
 
 @dataclass(frozen=True)
@@ -219,6 +232,21 @@ SCENARIOS: dict[str, list[Step]] = {
             wait_for_completion=True,
         ),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=3, trigger="4"),
+    ],
+    "a_lost_create_answer_takes_no_second_snapshot": [
+        *THREE,
+        # the gateway makes the snapshot, the answer is lost: looked up by its create token
+        # (and once more for a late duplicate), never sent again
+        out_of_band("fault", operation="CreateSnapshot", code="", mode="drop"),
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            DESCRIBE,
+            DESCRIBE,
+            DELETE_SNAPSHOT,
+            held=3,
+            trigger="4",
+        ),
     ],
     "a_failed_old_delete_loses_nothing": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=1),
@@ -470,6 +498,18 @@ class SeriesRunner:
         assert self.last_state is not None, "destroy_again needs an earlier state"
         self.engine.adopt(self.last_state)
         return self.engine.destroy(NAME)
+
+
+@pytest.fixture(scope="module")
+def plugin(emulator_server: Emulator) -> Iterator[PluginProcess]:
+    """The engine tests' plugin, with a short wait before looking up a snapshot whose
+    CreateSnapshot answer was lost."""
+    process = start_plugin(emulator_server.url, cwd=REPO_ROOT, timings=TIMINGS)
+    try:
+        process.configure(STACK_CONFIG)
+        yield process
+    finally:
+        process.cleanup()
 
 
 @pytest.fixture
