@@ -19,13 +19,14 @@ FAULT_MODES = ("reject", "after", "delay", "drop")
 @dataclass(frozen=True)
 class Call:
     """One AWS request the emulator answered: ``status`` 0 means the connection was dropped.
-    ``account`` is the account it ran in (moto's rule, ``server.AwsRequest.account_id``); calls
-    compare equal without it, so a test names it only when it checks an identity."""
+    ``account`` and ``region`` are where it ran (moto's rule, ``server.AwsRequest``); calls
+    compare equal without them, so a test names them only when it checks an identity."""
 
     service: str
     operation: str
     status: int
     account: str = field(default="", compare=False)
+    region: str = field(default="", compare=False)
 
 
 @dataclass

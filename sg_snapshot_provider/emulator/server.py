@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
 from moto.moto_server.werkzeug_app import (
+    UNSIGNED_ACTIONS,
     DomainDispatcherApplication,
     MotoRequestHandler,
     create_backend_app,
@@ -105,7 +106,7 @@ class AwsRequest:
         if target.startswith(TARGET_PREFIX):
             self.service, self.operation = "storagegateway", target[len(TARGET_PREFIX) :]
             return
-        self.service = scope["service"] if scope else "ec2"
+        self.service = scope["service"] if scope else self._unsigned_service()
         self.operation = (
             target.rpartition(".")[2]
             or self._query_action()
@@ -115,6 +116,12 @@ class AwsRequest:
     @property
     def is_storage_gateway(self) -> bool:
         return self.service == "storagegateway"
+
+    def _unsigned_service(self) -> str:
+        """moto's rule for a request without a signature: the service of the few actions AWS
+        serves unsigned (STS's AssumeRoleWithWebIdentity, AssumeRoleWithSAML), else EC2."""
+        action = self._query_action()
+        return UNSIGNED_ACTIONS[action][0] if action in UNSIGNED_ACTIONS else "ec2"
 
     def _query_action(self) -> str | None:
         """The ``Action`` of a query-protocol request (EC2): in the form body or the URL."""
@@ -218,6 +225,7 @@ class EmulatorApp:
                     request.operation,
                     0 if dropped else answer.status,
                     request.account_id,
+                    request.region,
                 )
             )
         if dropped:
