@@ -13,8 +13,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..errors import AwsOperationError
 from ..inputs import CREATE_TOKEN_TAG, MAX_TAGS, OWNER_TAG
 from .ec2 import delete_snapshot, snapshot_ids_tagged
-from .errors import is_gateway_transient, translate
-from .retry import RetryPolicy, Transient, call_with_retries, to_stderr
+from .errors import translate
+from .retry import RetryPolicy, call_with_retries, gateway_busy, to_stderr
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -78,7 +78,7 @@ def create_snapshot(
     }
     lookup = _CreateLookup(ec2, volume_arn, token, policy)
     budget = policy.timings.transient_retry_seconds
-    gateway_busy = Transient(is_gateway_transient, budget, f"the gateway of {volume_arn} is busy")
+
     operation = "CreateSnapshotFromVolumeRecoveryPoint" if from_recovery_point else "CreateSnapshot"
     send = (
         client.create_snapshot_from_volume_recovery_point
@@ -89,7 +89,7 @@ def create_snapshot(
         created = call_with_retries(
             lambda: _created(send(**request), volume_arn, token),
             policy,
-            transient=(gateway_busy,),
+            transient=(gateway_busy(volume_arn, policy),),
             on_ambiguous=lookup.find if ec2 is not None else None,
         )
     except (ClientError, BotoCoreError) as err:

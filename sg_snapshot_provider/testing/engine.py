@@ -217,6 +217,7 @@ class Engine:
         self.project = project
         self.stack = stack
         self._states: dict[str, ResourceState] = {}
+        self._types: dict[str, str] = {}
         #: Replaced resources waiting for the end of the deployment (``delete: true``).
         self._pending_deletes: list[ResourceState] = []
         #: Creates sent and never answered (``pending_operations`` of type "creating").
@@ -230,7 +231,21 @@ class Engine:
 
     def urn(self, name: str) -> str:
         """The URN the engine would give a top-level resource called ``name``."""
-        return f"urn:pulumi:{self.stack}::{self.project}::{self.type_token}::{name}"
+        return self._urn(name, self.type_of(name))
+
+    def _urn(self, name: str, type_token: str) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_token}::{name}"
+
+    def type_of(self, name: str) -> str:
+        """The type token of ``name``: as registered (a program may declare several dynamic
+        resource types), else the engine's default."""
+        with self._guard:
+            return self._types.get(name, self.type_token)
+
+    def register_type(self, name: str, type_token: str) -> None:
+        """Record the type token a program registered ``name`` with."""
+        with self._guard:
+            self._types[name] = type_token
 
     def state(self, name: str) -> ResourceState | None:
         """The state held for ``name``, or None when it is not in state."""
@@ -280,6 +295,7 @@ class Engine:
         )
         with self._guard:
             twin._states = dict(self._states)
+            twin._types = dict(self._types)
         return twin
 
     def export(self) -> dict[str, Any]:
@@ -292,7 +308,7 @@ class Engine:
 
         def entry(state: ResourceState, *, delete: bool = False) -> dict[str, Any]:
             resource = {
-                "urn": self.urn(state.name),
+                "urn": self._urn(state.name, state.type),
                 "custom": True,
                 "id": state.id,
                 "type": state.type,
@@ -310,9 +326,9 @@ class Engine:
             creating = [
                 {
                     "resource": {
-                        "urn": self.urn(name),
+                        "urn": self._urn(name, self._types.get(name, self.type_token)),
                         "custom": True,
-                        "type": self.type_token,
+                        "type": self._types.get(name, self.type_token),
                         "inputs": public(inputs),
                         "parent": stack_urn,
                     },
@@ -448,7 +464,7 @@ class Engine:
                     id=old.id,
                     urn=self.urn(name),
                     name=name,
-                    type=self.type_token,
+                    type=self.type_of(name),
                     properties=to_struct(old.outputs),
                     inputs=to_struct(old.inputs),
                 )
@@ -487,14 +503,14 @@ class Engine:
             provider_pb2.CreateRequest(
                 urn=self.urn(name),
                 name=name,
-                type=self.type_token,
+                type=self.type_of(name),
                 properties=to_struct(checked),
                 timeout=options.timeout("create"),
             )
         )
         state = ResourceState(
             name=name,
-            type=self.type_token,
+            type=self.type_of(name),
             id=response.id,
             inputs=checked,
             outputs=from_struct(response.properties),
@@ -513,7 +529,7 @@ class Engine:
                 id=old.id,
                 urn=self.urn(old.name),
                 name=old.name,
-                type=self.type_token,
+                type=self.type_of(old.name),
                 olds=to_struct(old.outputs),
                 news=to_struct(checked),
                 old_inputs=to_struct(old.inputs),
@@ -560,7 +576,7 @@ class Engine:
                 id=old.id,
                 urn=self.urn(old.name),
                 name=old.name,
-                type=self.type_token,
+                type=self.type_of(old.name),
                 properties=to_struct(old.outputs),
                 old_inputs=to_struct(old.inputs),
                 timeout=old.options.timeout("delete"),
@@ -583,7 +599,7 @@ class Engine:
             provider_pb2.CheckRequest(
                 urn=self.urn(name),
                 name=name,
-                type=self.type_token,
+                type=self.type_of(name),
                 olds=to_struct(olds),
                 news=to_struct(news),
             )
@@ -597,7 +613,7 @@ class Engine:
                 id=old.id,
                 urn=self.urn(old.name),
                 name=old.name,
-                type=self.type_token,
+                type=self.type_of(old.name),
                 olds=to_struct(old.outputs),
                 news=to_struct(checked),
                 old_inputs=to_struct(old.inputs),

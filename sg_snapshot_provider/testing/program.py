@@ -101,6 +101,7 @@ class EngineMocks(pulumi.runtime.Mocks):
                 options, inputs = self.registrations.pop(
                     (args.typ, args.name), (Options(), _unwrap_secrets(args.inputs))
                 )
+            self.engine.register_type(args.name, args.typ)
             step = self._dynamic(args.name, inputs, options)
             resource_id, outputs = self._as_registered(step)
         else:
