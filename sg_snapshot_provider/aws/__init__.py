@@ -1,7 +1,14 @@
 """The AWS layer: clients, error reading, the retry loop, and the snapshot's Storage Gateway and
 EC2 calls. Knows nothing of Pulumi."""
 
-from .clients import clear_client_cache, ec2_client, storagegateway_client
+from .clients import (
+    account_id,
+    check_account,
+    clear_client_cache,
+    ec2_client,
+    session,
+    storagegateway_client,
+)
 from .ec2 import (
     SnapshotInfo,
     SnapshotPoller,
@@ -35,7 +42,9 @@ __all__ = [
     "SnapshotInfo",
     "SnapshotPoller",
     "Transient",
+    "account_id",
     "call_with_retries",
+    "check_account",
     "classify",
     "clear_client_cache",
     "create_snapshot",
@@ -52,6 +61,7 @@ __all__ = [
     "is_snapshot_not_found",
     "is_throttling",
     "new_create_token",
+    "session",
     "storagegateway_client",
     "translate",
     "update_snapshot_tags",
