@@ -62,9 +62,7 @@ def test_a_missing_snapshot_fails_the_call_for_all(emulator: Emulator, ec2: EC2C
     assert ec2_tags(ec2, ids[0]) == {"a": "1"}  # EC2 refused the whole call
 
 
-def test_a_young_snapshot_not_visible_yet_is_waited_for(
-    emulator: Emulator, ec2: EC2Client
-) -> None:
+def test_a_young_snapshot_not_visible_yet_is_waited_for(emulator: Emulator, ec2: EC2Client) -> None:
     old = _snapshots(emulator, 1, {})
     emulator.set_visibility_lag(0.3)
     young = _snapshots(emulator, 1, {})
