@@ -208,8 +208,12 @@ class Engine:
         type_token: str = SNAPSHOT_TYPE,
         project: str = "sg-snapshot-provider",
         stack: str = "test",
+        preview_plugin: PluginProcess | None = None,
     ) -> None:
         self.plugin = plugin
+        #: Where ``run_program`` previews a program before each up (``pulumi up`` previews in a
+        #: plugin process of its own); None: no preview.
+        self.preview_plugin = preview_plugin
         self.serialized_provider = (
             provider if isinstance(provider, str) else serialize_provider(provider)
         )

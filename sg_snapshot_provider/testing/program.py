@@ -207,7 +207,8 @@ def run_program(
 ) -> ProgramRun:
     """Run the program in ``program_dir`` once (like ``pulumi up``) and return what it made.
 
-    With ``preview_plugin``, the program is previewed first in that plugin (as ``pulumi up``
+    With ``preview_plugin`` (default: the engine's), the program is previewed first in that
+    plugin (as ``pulumi up``
     previews in a plugin process of its own), with Check and Diff only; a preview that fails
     stops the run before anything is created. ``config`` is the stack config; bare keys are
     put in the project's namespace. Exceptions of the program or of the plugin propagate.
@@ -216,6 +217,7 @@ def run_program(
     project_name = project or read_project_name(directory)
     full_config = namespaced_config(project_name, config or {})
     preview_steps: list[StepResult] = []
+    preview_plugin = preview_plugin or engine.preview_plugin
     if preview_plugin is not None:
         previewing = EngineMocks(engine.for_preview(preview_plugin), preview=True)
         _in_fresh_thread(

@@ -25,6 +25,7 @@ def test_quickstart(engine: Engine, ec2: Ec2View) -> None:
         "tags": json.dumps({"team": "storage"}),
     }
     run = run_program(EXAMPLES / "quickstart", engine, config=config)
+    assert [step.kind for step in run.preview_steps] == [StepKind.CREATE]  # previewed first
 
     snapshot_id = run.outputs["snapshot_id"]
     assert run.outputs == {
@@ -38,6 +39,7 @@ def test_quickstart(engine: Engine, ec2: Ec2View) -> None:
     assert ec2.tags(snapshot_id) == {"team": "storage"}
 
     again = run_program(EXAMPLES / "quickstart", engine, config=config)
+    assert [step.kind for step in again.preview_steps] == [StepKind.SAME]
     assert [step.kind for step in again.steps] == [StepKind.SAME]
 
     assert [step.kind for step in run.destroy()] == [StepKind.DELETE]

@@ -67,8 +67,9 @@ def test_scheduled_volumes(
 ) -> None:
     run = run_program(PROGRAM, engine, config=gateway)
 
+    # The program lists the volumes in the preview and again in the update, as under the CLI.
     assert calls(emulator) == {
-        "ListVolumes": 1,
+        "ListVolumes": 2,
         "UpdateSnapshotSchedule": 3,
         "CreateSnapshotFromVolumeRecoveryPoint": 1,
     }
@@ -96,7 +97,8 @@ def test_scheduled_volumes(
 
     again = run_program(PROGRAM, engine, config=gateway)
     assert {step.kind for step in again.steps} == {StepKind.SAME}
-    assert calls(emulator) == {"ListVolumes": 1}
+    assert {step.kind for step in again.preview_steps} == {StepKind.SAME}
+    assert calls(emulator) == {"ListVolumes": 2}
 
     steps = run.destroy()
     assert [step.kind for step in steps] == [StepKind.DELETE] * 4

@@ -4,29 +4,14 @@ resource option comes from the program itself."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.testing import Engine, PluginProcess, StepKind
 from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import start_plugin
 from sg_snapshot_provider.testing.program import run_program
-from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
+from tests.conftest import VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
 
 HISTORY = EXAMPLES / "snapshot-history"
-
-
-@pytest.fixture(scope="module")
-def preview_plugin(emulator_server: Emulator) -> Iterator[PluginProcess]:
-    process = start_plugin(emulator_server.url, cwd=REPO_ROOT, timings=PLUGIN_TIMINGS)
-    try:
-        process.configure({"aws:region": "us-east-1"})
-        yield process
-    finally:
-        process.cleanup()
 
 
 def test_every_release_keeps_its_snapshot(
