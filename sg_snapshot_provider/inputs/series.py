@@ -14,7 +14,8 @@ new ``trigger`` value takes one snapshot; the oldest beyond ``keep`` are then de
   1 to 255 characters, so check refuses a description and trigger too long together. EC2 cannot
   edit a description: a new one applies to the snapshots taken from then on (no replace).
 * ``tags``, ``wait_for_completion``, ``completion_timeout_seconds``: as for the snapshot
-  resource; tags go on every snapshot of the series (49 with ``aws:defaultTags``).
+  resource; tags go on every snapshot of the series (49 with ``aws:defaultTags``), and tags
+  ``aws:ignoreTags`` names are never sent, diffed, removed or reported.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from .common import (
     DESCRIPTION_MAX,
     MAX_TAGS,
     MAX_USER_TAGS,
+    NO_IGNORED_TAGS,
     PROVIDER_KEY,
     UNKNOWN,
     Failure,
+    IgnoreTags,
     Unknown,
     check_description,
     check_tags,
@@ -190,12 +193,15 @@ def same_trigger(old: Any, new: Any) -> bool:
 
 
 def parse_series_args(
-    props: Mapping[str, Any], default_tags: Mapping[str, str] | None = None
+    props: Mapping[str, Any],
+    default_tags: Mapping[str, str] | None = None,
+    ignore_tags: IgnoreTags = NO_IGNORED_TAGS,
 ) -> tuple[SeriesArgs | None, list[Failure]]:
     """Validate ``props`` (the series' inputs). Returns the normalised arguments, or ``None``
     and every failure found, each naming its property. Wrong types are failures, never
     exceptions; ``__provider`` and output-only keys are ignored; any other key is a failure,
-    so a typo does not silently vanish."""
+    so a typo does not silently vanish. ``tags_all`` is the default tags under ``tags``,
+    without the ignored ones (``aws:ignoreTags``)."""
     defaults = dict(default_tags or {})
     failures: list[Failure] = []
     for key in props:
@@ -213,7 +219,7 @@ def parse_series_args(
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
     if tags is not None and not isinstance(tags, Unknown):
-        tags_all = merge_tags(defaults, tags)
+        tags_all = ignore_tags.without(merge_tags(defaults, tags))
         if len(tags_all) > MAX_USER_TAGS:
             failures.append(
                 Failure(
@@ -337,20 +343,34 @@ _EMPTY_DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
-def diff_series(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff:
+def diff_series(
+    olds: Mapping[str, Any], news: Mapping[str, Any], ignore_tags: IgnoreTags = NO_IGNORED_TAGS
+) -> PropsDiff:
     """Compare old **outputs** with new (checked) inputs, as the engine's Diff does.
 
     Only a new volume replaces the series; every other change is an update in place (a new
     ``trigger`` takes a snapshot within it). An unknown new value counts as a change, so an
     unknown ``volume_arn`` means replace. ``stack_resource`` and output-only keys are never
-    compared, except ``tags_all``. A series that holds more snapshots than the new ``keep``
-    (an earlier delete failed) plans an update, which deletes them again.
+    compared, except ``tags_all``; ignored tags (``aws:ignoreTags``) never are. A series that
+    holds more snapshots than the new ``keep`` (an earlier delete failed) plans an update,
+    which deletes them again.
     """
+    if ignore_tags:
+        olds, news = _without_ignored(olds, ignore_tags), _without_ignored(news, ignore_tags)
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
     if not updates and _overdue(olds, news):
         updates.append(OVERDUE_DELETES)
     return PropsDiff(replaces, updates)
+
+
+def _without_ignored(props: Mapping[str, Any], ignore: IgnoreTags) -> dict[str, Any]:
+    return {
+        key: ignore.without(value)
+        if key in (TAGS, TAGS_ALL) and isinstance(value, Mapping)
+        else value
+        for key, value in props.items()
+    }
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:

@@ -66,6 +66,7 @@ from ..errors import (
 )
 from ..inputs.common import (
     CREATE_TOKEN_TAG,
+    Failure,
     TagChanges,
     Unknown,
     VolumeArn,
@@ -111,13 +112,13 @@ class SnapshotSeriesProvider(ConfiguredProvider):
     """
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        args, failures = parse_series_args(from_engine(news), self._settings.default_tags_map)
+        args, failures = self._parse(news)
         if args is None:
             return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
         return CheckResult(to_engine(args.to_props()), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_series(from_engine(olds), from_engine(news))
+        result = diff_series(from_engine(olds), from_engine(news), self._settings.ignore_tags)
         return DiffResult(changes=result.changes, replaces=result.replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -135,7 +136,11 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         members = members_from_outputs(old_outs)
         # 1. Tags first: a failure here fails the update before anything new exists.
         old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
-        changes = tag_changes(without_provider_tags(old_tags), _known_tags(args.tags_all))
+        changes = tag_changes(
+            without_provider_tags(old_tags),
+            _known_tags(args.tags_all),
+            self._settings.ignore_tags,
+        )
         if not changes.empty and members:
             members = self._retag(ec2, members, changes)
         # 2. A new trigger: one new snapshot (deleted again if its wait fails).
@@ -156,14 +161,18 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         if not kept:
             return ReadResult(None, {})  # every snapshot was deleted out of band: drop it
         outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
-        declared = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
+        ignore = self._settings.ignore_tags
+        declared = ignore.without(olds.get(TAGS_ALL, olds.get(TAGS)) or {})
+        # The provider's own tags and the ignored ones are never shown, diffed or removed.
         actual = [
-            without_provider_tags(seen[m.snapshot_id].tags) for m in kept if m.snapshot_id in seen
+            ignore.without(without_provider_tags(seen[m.snapshot_id].tags))
+            for m in kept
+            if m.snapshot_id in seen
         ]
         tags_all = series_tags_from_actual(actual, declared)
         outs[TAGS_ALL] = tags_all
         outs[TAGS] = resource_tags_from_actual(
-            tags_all, self._settings.default_tags_map, olds.get(TAGS) or {}
+            tags_all, self._settings.default_tags_map, olds.get(TAGS) or {}, ignore
         )
         outs.update(_volume_outputs(volume, ec2.meta.region_name))
         outs.update(members_to_outputs(kept))
@@ -307,9 +316,14 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         """Whether EC2 may simply not show the snapshot yet (its visibility window)."""
         return visibility_seconds_left(_when(member), self._policy) > 0
 
+    def _parse(self, props: Mapping[str, Any]) -> tuple[SeriesArgs | None, list[Failure]]:
+        return parse_series_args(
+            from_engine(props), self._settings.default_tags_map, self._settings.ignore_tags
+        )
+
     def _args(self, props: Mapping[str, Any]) -> SeriesArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""
-        args, failures = parse_series_args(from_engine(props), self._settings.default_tags_map)
+        args, failures = self._parse(props)
         if args is None or args.has_unknowns:
             raise invalid_inputs("SnapshotSeries", failures)
         return args

@@ -16,7 +16,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown as PulumiUnknown
 
 from sg_snapshot_provider import SnapshotSeries, SnapshotSeriesProvider
-from sg_snapshot_provider.inputs import UNKNOWN, Failure
+from sg_snapshot_provider.inputs import UNKNOWN, Failure, IgnoreTags
 from sg_snapshot_provider.inputs.series import (
     DEFAULT_SERIES_DESCRIPTION,
     MAX_KEEP,
@@ -490,3 +490,25 @@ def test_resource_sends_inputs_and_the_owner() -> Any:
             assert isinstance(getattr(series, key), pulumi.Output), key
 
     return series.snapshot_ids.apply(check)
+
+
+# --- aws:ignoreTags ---------------------------------------------------------------------------
+
+IGNORE = IgnoreTags(keys=("CostCenter",), key_prefixes=("backup:",))
+
+
+def test_ignored_tags_are_left_out_of_tags_all() -> None:
+    args, failures = parse_series_args(
+        props(tags={"team": "a", "CostCenter": "42"}), {"backup:plan": "daily"}, IGNORE
+    )
+    assert failures == []
+    assert args is not None
+    assert args.tags == {"team": "a", "CostCenter": "42"}
+    assert args.tags_all == {"team": "a"}
+
+
+def test_ignored_tags_are_never_diffed() -> None:
+    olds = {**OUTPUTS, "tags": {"team": "storage", "CostCenter": "1"}}
+    news = {**CHECKED, "tags": {"team": "storage", "CostCenter": "2"}}
+    assert diff_series(olds, news).changes
+    assert not diff_series(olds, news, IGNORE).changes
