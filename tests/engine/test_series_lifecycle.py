@@ -30,6 +30,7 @@ from sg_snapshot_provider.testing import (
     UNKNOWN,
     CheckFailedError,
     Engine,
+    Options,
     PluginError,
     PluginProcess,
     ResourceState,
@@ -569,3 +570,19 @@ def test_snapshots_are_described_with_the_trigger(series: Engine, ec2: Ec2View) 
     }
     assert second.id == first.id
     assert first.id.startswith("series-")
+
+
+def test_retain_on_delete_keeps_every_snapshot(
+    series: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    """The engine applies retain_on_delete: the provider is not called, EC2 keeps them all."""
+    retained = Options(retain_on_delete=True)
+    series.up(NAME, BASE, retained)
+    held = series.up(NAME, {**BASE, "trigger": "2"}, retained).outputs["snapshot_ids"]
+    emulator.clear_calls()
+
+    assert series.destroy(NAME).kind is StepKind.DELETE
+
+    assert emulator.calls() == []
+    assert series.names() == []
+    assert ec2.snapshot_ids() == set(held)
