@@ -2,19 +2,10 @@
 
 from collections.abc import Mapping
 
-import boto3
 import pulumi
 
 from sg_snapshot_provider import StorageGatewaySnapshot
-
-
-def list_volume_arns(gateway_arn: str) -> list[str]:
-    """Every volume of the gateway, asked of Storage Gateway when the program runs (the region
-    is the gateway's; credentials and endpoint come from boto3's usual chain)."""
-    region = gateway_arn.split(":")[3]
-    client = boto3.client("storagegateway", region_name=region)
-    pages = client.get_paginator("list_volumes").paginate(GatewayARN=gateway_arn)
-    return [volume["VolumeARN"] for page in pages for volume in page["VolumeInfos"]]
+from sg_snapshot_provider.program import gateway_volume_arns
 
 
 def volume_id(volume_arn: str) -> str:
@@ -49,7 +40,9 @@ class GatewaySnapshots(pulumi.ComponentResource):
                 tags=dict(tags or {}),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for arn in list_volume_arns(gateway_arn)
+            # Asked when the program runs, in the gateway's region, as the identity the
+            # provider deploys with (the stack's aws: config: profile, assumed roles, endpoints).
+            for arn in gateway_volume_arns(gateway_arn)
         }
         self.snapshot_ids = pulumi.Output.all(
             **{volume_id: snap.snapshot_id for volume_id, snap in snapshots.items()}

@@ -70,6 +70,17 @@ def ec2_client(region: str | None, settings: Settings) -> EC2Client:
     return client
 
 
+def program_client(service: str, region: str | None, settings: Settings) -> Any:
+    """A new client of any ``service`` with the identity and connection of ``settings``
+    (endpoint, proxies, CA bundle, FIPS, user agents) and, unlike the provider's own clients,
+    botocore's retries (``aws:maxRetries``): for code of a Pulumi program, which has no retry
+    loop of its own. The account check applies as to every client."""
+    check_account(settings)
+    with _cache_lock:
+        botocore_session = _session(settings)._session
+    return _new_client(botocore_session, service, region, settings, botocore_retries=True)
+
+
 def session(settings: Settings) -> boto3.session.Session:
     """The boto3 session with the identity of ``settings`` (cached): for code that needs a
     client of another service with the provider's identity."""
@@ -368,14 +379,17 @@ def _new_client(
     region: str | None,
     settings: Settings,
     extra_config: Config | None = None,
+    *,
+    botocore_retries: bool = False,
     **credentials: Any,
 ) -> Any:
     from botocore.config import Config
 
     if service == "sts":
         region = region or session.get_config_variable("region") or FALLBACK_STS_REGION
-        # Nothing of ours retries STS (botocore's fetchers call it while signing): botocore does,
-        # aws:maxRetries times.
+    if service == "sts" or botocore_retries:
+        # Nothing of ours retries STS (botocore's fetchers call it while signing), nor a
+        # program's own calls: botocore does, aws:maxRetries times.
         retries: Any = {
             "mode": _retry_mode(settings, session),
             "total_max_attempts": settings.max_attempts,
