@@ -24,6 +24,7 @@ from sg_snapshot_provider.settings import (
     settings_from_mapping,
     settings_from_namespace,
 )
+from tests.conftest import REPO_ROOT
 
 ROLE = "arn:aws:iam::222222222222:role/deployer"
 EXTERNAL_ID = "ext-Zq9wXv2Lm4Np6Rt8"
@@ -424,3 +425,15 @@ def test_settings_from_namespace__identity_keys_too() -> None:
     settings = settings_from_namespace(bare.get, {})
     assert settings.assume_roles == (AssumeRole(ROLE, "prog"),)
     assert settings.forbidden_account_ids == ("111111111111",)
+
+
+def test_the_readme_configuration_table_names_every_key() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("## Configuration\n") : readme.index("## Replacement")]
+    table = [line for line in section.splitlines() if line.startswith("| `aws:")]
+    for key in sorted(HONOURED_KEYS | NO_EFFECT_KEYS):
+        rows = [row for row in table if f"`{key}`" in row.split("|")[1]]
+        assert len(rows) == 1, f"{key} is not in one row of README's Configuration table"
+        verdict = rows[0].split("|")[2]
+        expected = "accepted, no effect" if key in NO_EFFECT_KEYS else "supported"
+        assert verdict.strip().startswith(expected), key
