@@ -51,9 +51,9 @@ from .snapshot import (
     DEFAULT_WAIT_FOR_COMPLETION,
     PropsDiff,
     Scalar,
+    check_completion_timeout,
+    check_wait_for_completion,
 )
-from .snapshot import _check_timeout as check_completion_timeout
-from .snapshot import _check_wait as check_wait_for_completion
 
 # Input keys (DESIGN §2).
 VOLUME_ARN = "volume_arn"

@@ -180,8 +180,8 @@ def parse_args(
             )
         )
     tags = check_tags(props.get(TAGS), failures)
-    wait = _check_wait(props.get(WAIT_FOR_COMPLETION), failures)
-    timeout = _check_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
+    wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
+    timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     triggers = _check_triggers(props.get(TRIGGERS), failures)
     tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
     if tags is not None and not isinstance(tags, Unknown):
@@ -264,7 +264,7 @@ def _stack_resource(value: Any) -> str | Unknown | None:
     return owner_tag_value(project, stack, resource)
 
 
-def _check_wait(value: Any, failures: list[Failure]) -> bool | Unknown | None:
+def check_wait_for_completion(value: Any, failures: list[Failure]) -> bool | Unknown | None:
     if value is None:
         return DEFAULT_WAIT_FOR_COMPLETION
     if isinstance(value, bool | Unknown):
@@ -278,7 +278,7 @@ def _check_wait(value: Any, failures: list[Failure]) -> bool | Unknown | None:
     return None
 
 
-def _check_timeout(value: Any, failures: list[Failure]) -> int | float | Unknown | None:
+def check_completion_timeout(value: Any, failures: list[Failure]) -> int | float | Unknown | None:
     if value is None:
         return DEFAULT_COMPLETION_TIMEOUT_SECONDS
     if isinstance(value, Unknown):
