@@ -174,6 +174,46 @@ def check_tags(
     return None if len(failures) > count else dict(value)
 
 
+def unknown_keys(
+    props: Mapping[str, Any], input_keys: tuple[str, ...], output_keys: tuple[str, ...]
+) -> list[Failure]:
+    """A failure for each key that is neither an input, an output nor ``__provider``: a typo
+    must not vanish silently."""
+    return [
+        Failure(key, f"unknown property; the inputs are {', '.join(input_keys)}")
+        for key in props
+        if key not in input_keys and key not in output_keys and key != PROVIDER_KEY
+    ]
+
+
+def merged_tags(
+    tags: Mapping[str, str | Unknown] | Unknown | None,
+    default_tags: Mapping[str, str],
+    failures: list[Failure],
+    *,
+    ignore: IgnoreTags | None = None,
+    limit: int = MAX_USER_TAGS,
+    why: str = _TOKEN_NOTE,
+) -> Mapping[str, str | Unknown] | Unknown:
+    """``tags_all``: the default tags under ``tags``, without the ignored ones; a failure
+    (on ``tags``) when they make more than ``limit`` (``why`` says where the limit comes
+    from). Unknown while ``tags`` is, or did not parse."""
+    if tags is None or isinstance(tags, Unknown):
+        return UNKNOWN
+    tags_all = merge_tags(default_tags, tags)
+    if ignore is not None:
+        tags_all = ignore.without(tags_all)
+    if len(tags_all) > limit:
+        failures.append(
+            Failure(
+                "tags",
+                f"tags merged with the {len(default_tags)} aws:defaultTags make "
+                f"{len(tags_all)} tags; at most {limit} are allowed {why}".rstrip(),
+            )
+        )
+    return tags_all
+
+
 def _has_only_tag_characters(text: str) -> bool:
     return all(unicodedata.category(char)[0] in "LZN" or char in _TAG_PUNCTUATION for char in text)
 

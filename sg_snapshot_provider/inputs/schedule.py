@@ -32,17 +32,16 @@ from typing import Any, Final
 
 from .common import (
     MAX_TAGS,
-    PROVIDER_KEY,
-    UNKNOWN,
     Failure,
     Unknown,
     check_description,
     check_volume_arn,
     contains_unknown,
-    merge_tags,
+    merged_tags,
     path,
     tag_problems,
     type_name,
+    unknown_keys,
 )
 from .snapshot import PropsDiff
 
@@ -115,30 +114,15 @@ def parse_schedule_args(
     ``None`` and every failure found, each naming its property. Wrong types are failures,
     never exceptions; ``__provider`` and output-only keys are ignored; any other unknown key is
     a failure, so a typo does not silently vanish."""
-    failures: list[Failure] = []
-    for key in props:
-        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
-            failures.append(
-                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
-            )
+    failures = unknown_keys(props, INPUT_KEYS, OUTPUT_KEYS)
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
     start_at = check_start_at(props.get(START_AT), failures)
     recurrence = check_recurrence(props.get(RECURRENCE_IN_HOURS), failures)
     description = check_description(props.get(DESCRIPTION), failures, required=False)
     tags = check_schedule_tags(props.get(TAGS), failures)
-    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
-    if tags is not None and not isinstance(tags, Unknown):
-        defaults = dict(default_tags or {})
-        tags_all = merge_tags(defaults, tags)
-        if len(tags_all) > MAX_SCHEDULE_TAGS:
-            failures.append(
-                Failure(
-                    TAGS,
-                    f"tags merged with the {len(defaults)} aws:defaultTags make "
-                    f"{len(tags_all)} tags; a snapshot schedule takes at most "
-                    f"{MAX_SCHEDULE_TAGS}",
-                )
-            )
+    tags_all = merged_tags(
+        tags, dict(default_tags or {}), failures, limit=MAX_SCHEDULE_TAGS, why="on a schedule"
+    )
     if failures:
         return None, failures
     assert volume_arn is not None

@@ -26,13 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .common import (
-    CREATE_TOKEN_TAG,
     DESCRIPTION_MAX,
-    MAX_TAGS,
-    MAX_USER_TAGS,
     NO_IGNORED_TAGS,
-    PROVIDER_KEY,
-    UNKNOWN,
     Failure,
     IgnoreTags,
     Unknown,
@@ -40,9 +35,10 @@ from .common import (
     check_tags,
     check_volume_arn,
     contains_unknown,
-    merge_tags,
+    merged_tags,
     owner_tag_value,
     type_name,
+    unknown_keys,
 )
 
 # The snapshot resource's rules for these two inputs are the series' too.
@@ -114,7 +110,6 @@ DEFAULT_SERIES_DESCRIPTION: Final = "Snapshot series"
 #: EC2's CreateTags takes up to 1000 resource IDs, so a series of at most 1000 snapshots is
 #: re-tagged with one call per tag operation; it also keeps the state of a series small.
 MAX_KEEP: Final = 1000
-_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
 
 
 @dataclass(frozen=True)
@@ -203,12 +198,7 @@ def parse_series_args(
     so a typo does not silently vanish. ``tags_all`` is the default tags under ``tags``,
     without the ignored ones (``aws:ignoreTags``)."""
     defaults = dict(default_tags or {})
-    failures: list[Failure] = []
-    for key in props:
-        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
-            failures.append(
-                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
-            )
+    failures = unknown_keys(props, INPUT_KEYS, OUTPUT_KEYS)
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
     trigger = check_trigger(props.get(TRIGGER), failures)
     keep = check_keep(props.get(KEEP), failures)
@@ -217,17 +207,7 @@ def parse_series_args(
     wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
-    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
-    if tags is not None and not isinstance(tags, Unknown):
-        tags_all = ignore_tags.without(merge_tags(defaults, tags))
-        if len(tags_all) > MAX_USER_TAGS:
-            failures.append(
-                Failure(
-                    TAGS,
-                    f"tags merged with the {len(defaults)} aws:defaultTags make "
-                    f"{len(tags_all)} tags; at most {MAX_USER_TAGS} are allowed {_TOKEN_NOTE}",
-                )
-            )
+    tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     if failures:
         return None, failures
     # No failure means every field parsed.

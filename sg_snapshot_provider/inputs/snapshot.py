@@ -13,12 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
 from .common import (
-    CREATE_TOKEN_TAG,
-    MAX_TAGS,
-    MAX_USER_TAGS,
     NO_IGNORED_TAGS,
-    PROVIDER_KEY,
-    UNKNOWN,
     Failure,
     IgnoreTags,
     Unknown,
@@ -26,11 +21,12 @@ from .common import (
     check_tags,
     check_volume_arn,
     contains_unknown,
-    merge_tags,
+    merged_tags,
     number,
     owner_tag_value,
     path,
     type_name,
+    unknown_keys,
 )
 
 # Input keys (DESIGN §2).
@@ -96,7 +92,6 @@ DEFAULT_COMPLETION_TIMEOUT_SECONDS: Final = 3600
 MAX_COMPLETION_TIMEOUT_SECONDS: Final = 86400
 
 Scalar = str | int | float | bool
-_TOKEN_NOTE = f"(EC2 allows {MAX_TAGS}; the provider uses one for its {CREATE_TOKEN_TAG} tag)"
 
 
 @dataclass(frozen=True)
@@ -160,12 +155,7 @@ def parse_args(
     that is not an input is a failure, so a typo does not silently vanish.
     """
     defaults = dict(default_tags or {})
-    failures: list[Failure] = []
-    for key in props:
-        if key not in INPUT_KEYS and key not in OUTPUT_KEYS and key != PROVIDER_KEY:
-            failures.append(
-                Failure(key, f"unknown property; the inputs are {', '.join(INPUT_KEYS)}")
-            )
+    failures = unknown_keys(props, INPUT_KEYS, OUTPUT_KEYS)
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
     adopt = _check_snapshot_id(props.get(ADOPT_SNAPSHOT_ID), failures)
     # An adopted snapshot has its description already: it may be left out.
@@ -183,17 +173,7 @@ def parse_args(
     wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     triggers = _check_triggers(props.get(TRIGGERS), failures)
-    tags_all: Mapping[str, str | Unknown] | Unknown = UNKNOWN
-    if tags is not None and not isinstance(tags, Unknown):
-        tags_all = ignore_tags.without(merge_tags(defaults, tags))
-        if len(tags_all) > MAX_USER_TAGS:
-            failures.append(
-                Failure(
-                    TAGS,
-                    f"tags merged with the {len(defaults)} aws:defaultTags make "
-                    f"{len(tags_all)} tags; at most {MAX_USER_TAGS} are allowed {_TOKEN_NOTE}",
-                )
-            )
+    tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     if failures:
         return None, failures
     # No failure means every field parsed.
