@@ -18,15 +18,19 @@ from pathlib import Path
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import CheckFailedError, Engine, PluginError
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import (
+
+# The engine harness is test code (tests/harness), not part of the installed package.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.harness import CheckFailedError, Engine, PluginError  # noqa: E402
+from tests.harness.ec2 import Ec2View  # noqa: E402
+from tests.harness.plugin import (  # noqa: E402
     point_this_process_at,
     start_plugin,
 )
-from sg_snapshot_provider.testing.program import ProgramRun, run_program
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.harness.program import ProgramRun, run_program  # noqa: E402
 
 GATEWAY_ARN = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B"
 VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-1122AABB"

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,14 @@ from sg_snapshot_provider import (
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
-from sg_snapshot_provider.testing import PROVIDER_KEY, Engine, ResourceState
-from sg_snapshot_provider.testing.plugin import start_plugin
 
+# The engine harness is test code (tests/harness), not part of the installed package.
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.harness import PROVIDER_KEY, Engine, ResourceState  # noqa: E402
+from tests.harness.plugin import start_plugin  # noqa: E402
 
 DATA = REPO_ROOT / "tests" / "data"
 VOLUME_ARN = (

@@ -11,14 +11,18 @@ import time
 from pathlib import Path
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing.faults_matrix import (
+
+# The engine harness is test code (tests/harness), not part of the installed package.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.harness.faults_matrix import (  # noqa: E402
     cases,
     render_markdown,
     run_case,
     start_matrix_plugin,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str]) -> int:

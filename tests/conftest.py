@@ -15,8 +15,8 @@ from hypothesis import settings
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginProcess
-from sg_snapshot_provider.testing.ec2 import Ec2View
+from tests.harness import Engine, PluginProcess
+from tests.harness.ec2 import Ec2View
 
 for _name in list(os.environ):
     if _name.startswith("AWS_"):

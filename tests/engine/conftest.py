@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import PluginProcess
-from sg_snapshot_provider.testing.plugin import start_plugin
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT
+from tests.harness import PluginProcess
+from tests.harness.plugin import start_plugin
 
 #: What `pulumi config set aws:region us-east-1` would send; the volume ARN decides anyway.
 STACK_CONFIG = {"aws:region": "us-east-1"}

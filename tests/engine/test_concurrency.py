@@ -14,9 +14,9 @@ import pytest
 
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.plugin_threads import PLUGIN_WORKERS
-from sg_snapshot_provider.testing import Engine
-from sg_snapshot_provider.testing.engine import Deployment
 from tests.conftest import VOLUME_ARN
+from tests.harness import Engine
+from tests.harness.engine import Deployment
 
 #: How long each snapshot stays pending: one wait.
 WAIT_SECONDS = 2.0

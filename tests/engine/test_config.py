@@ -11,10 +11,10 @@ import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginProcess, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import start_plugin
 from tests.conftest import REPO_ROOT, VOLUME_ARN
+from tests.harness import Engine, PluginProcess, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import start_plugin
 
 DEFAULT_TAGS = {"owner": "platform", "team": "default-team"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi.config
 import pytest
 
-from sg_snapshot_provider.testing import (
+from tests.harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -20,8 +20,8 @@ from sg_snapshot_provider.testing import (
     StepKind,
     plugin_environment,
 )
-from sg_snapshot_provider.testing.program import run_program
-from sg_snapshot_provider.testing.toy import ToyProvider
+from tests.harness.program import run_program
+from tests.harness.toy import ToyProvider
 
 TOY_TYPE = "pulumi-python:dynamic/toy:Thing"
 TOY_PROGRAM = Path(__file__).parents[1] / "data" / "toy-program"
@@ -188,7 +188,7 @@ def test_missing_program_config_propagates(engine: Engine):
 
 
 def test_start_plugin_as_a_context_manager_starts_one_plugin() -> None:
-    from sg_snapshot_provider.testing.plugin import start_plugin
+    from tests.harness.plugin import start_plugin
 
     started = start_plugin(None)
     first_port = started.port

@@ -18,9 +18,6 @@ import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Call, Emulator
-from sg_snapshot_provider.testing import Engine, PluginError, PluginProcess, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import start_plugin
 from tests.accounts import (
     BASE_ACCOUNT,
     OTHER_ACCOUNT,
@@ -32,6 +29,9 @@ from tests.accounts import (
     volume_arn_in,
 )
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
+from tests.harness import Engine, PluginError, PluginProcess, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import start_plugin
 
 Start = Callable[[Mapping[str, str]], Engine]
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
 from tests.conftest import VISIBILITY_WINDOW_SECONDS, VOLUME_ARN
+from tests.harness import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
+from tests.harness.ec2 import Ec2View
 
 NAME = "nightly-root"
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}

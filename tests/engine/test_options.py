@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import (
+from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
+from tests.engine.conftest import STACK_CONFIG
+from tests.harness import (
     Engine,
     Options,
     PluginError,
@@ -18,10 +20,8 @@ from sg_snapshot_provider.testing import (
     ProtectedError,
     StepKind,
 )
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import start_plugin
-from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.engine.conftest import STACK_CONFIG
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import start_plugin
 
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "options", "tags": {"a": "1"}}
 

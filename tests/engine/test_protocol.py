@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import (
+from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
+from tests.harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -17,8 +18,7 @@ from sg_snapshot_provider.testing import (
     PluginProcess,
     StepKind,
 )
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
+from tests.harness.ec2 import Ec2View
 
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}
 

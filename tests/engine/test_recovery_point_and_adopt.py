@@ -11,10 +11,10 @@ import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginError, PluginProcess, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
+from tests.harness import Engine, PluginError, PluginProcess, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 
 STORED_GATEWAY = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99887766"
 STORED_VOLUME = f"{STORED_GATEWAY}/volume/vol-55667788"

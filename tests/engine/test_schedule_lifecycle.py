@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 from sg_snapshot_provider import VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.testing import (
+from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
+from tests.harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -30,7 +31,6 @@ from sg_snapshot_provider.testing import (
     ResourceState,
     StepKind,
 )
-from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 
 NAME = "nightly"
 STORED_GATEWAY_ARN = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-99887766"

@@ -26,7 +26,15 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
 from sg_snapshot_provider.orphans import read_state
 from sg_snapshot_provider.providers.series import SERIES_TYPE
-from sg_snapshot_provider.testing import (
+from tests.conftest import (
+    GATEWAY_ARN,
+    PLUGIN_TIMINGS,
+    REPO_ROOT,
+    VISIBILITY_WINDOW_SECONDS,
+    VOLUME_ARN,
+)
+from tests.engine.conftest import STACK_CONFIG
+from tests.harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -36,16 +44,8 @@ from sg_snapshot_provider.testing import (
     ResourceState,
     StepKind,
 )
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import start_plugin
-from tests.conftest import (
-    GATEWAY_ARN,
-    PLUGIN_TIMINGS,
-    REPO_ROOT,
-    VISIBILITY_WINDOW_SECONDS,
-    VOLUME_ARN,
-)
-from tests.engine.conftest import STACK_CONFIG
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import start_plugin
 
 NAME = "nightly-root"
 OTHER_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-3344CCDD"

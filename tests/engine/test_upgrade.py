@@ -27,7 +27,8 @@ from sg_snapshot_provider import (
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
-from sg_snapshot_provider.testing import (
+from tests.conftest import REGION
+from tests.harness import (
     PROVIDER_KEY,
     SNAPSHOT_TYPE,
     Engine,
@@ -35,8 +36,7 @@ from sg_snapshot_provider.testing import (
     ResourceState,
     StepKind,
 )
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from tests.conftest import REGION
+from tests.harness.ec2 import Ec2View
 
 DATA = Path(__file__).parents[1] / "data"
 GOLDEN_PROVIDER = (DATA / "golden_provider.txt").read_text().strip()

@@ -8,9 +8,9 @@ import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginProcess
-from sg_snapshot_provider.testing.plugin import start_plugin
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT
+from tests.harness import Engine, PluginProcess
+from tests.harness.plugin import start_plugin
 
 EXAMPLES = REPO_ROOT / "examples"
 

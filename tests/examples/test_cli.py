@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import plugin_environment
 from tests.conftest import REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import plugin_environment
 
 pytestmark = [
     pytest.mark.needs_pulumi_cli,

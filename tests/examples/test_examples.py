@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.program import read_project_name, run_program
 from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
+from tests.harness import Engine, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.program import read_project_name, run_program
 
 
 def test_quickstart_shares_the_root_project_name() -> None:

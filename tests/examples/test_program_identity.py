@@ -18,9 +18,6 @@ from sg_snapshot_provider.program import (
     settings_from_pulumi_config,
 )
 from sg_snapshot_provider.settings import AssumeRole
-from sg_snapshot_provider.testing import Engine
-from sg_snapshot_provider.testing.plugin import start_plugin
-from sg_snapshot_provider.testing.program import run_program
 from tests.accounts import (
     BASE_ACCOUNT,
     ROLE_ACCOUNT,
@@ -31,6 +28,9 @@ from tests.accounts import (
 )
 from tests.conftest import PLUGIN_TIMINGS, REGION, REPO_ROOT
 from tests.examples.conftest import EXAMPLES
+from tests.harness import Engine
+from tests.harness.plugin import start_plugin
+from tests.harness.program import run_program
 
 GATEWAY = f"arn:aws:storagegateway:{REGION}:{ROLE_ACCOUNT}:gateway/sgw-22AB22CD"
 VOLUMES = [f"{GATEWAY}/volume/vol-{n}" for n in ("0000000A", "0000000B")]

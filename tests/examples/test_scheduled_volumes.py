@@ -14,11 +14,11 @@ from botocore.exceptions import ClientError
 
 from sg_snapshot_provider import AwsOperationError
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.program import run_program
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
+from tests.harness import Engine, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.program import run_program
 
 PROGRAM = EXAMPLES / "scheduled-volumes"
 VOLUMES = [VOLUME_ARN, f"{GATEWAY_ARN}/volume/vol-2233BBCC", f"{GATEWAY_ARN}/volume/vol-3344CCDD"]

@@ -5,11 +5,11 @@ resource option comes from the program itself."""
 from __future__ import annotations
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import Engine, PluginProcess, StepKind
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.program import run_program
 from tests.conftest import VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
+from tests.harness import Engine, PluginProcess, StepKind
+from tests.harness.ec2 import Ec2View
+from tests.harness.program import run_program
 
 HISTORY = EXAMPLES / "snapshot-history"
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import PluginProcess
-from sg_snapshot_provider.testing.faults_matrix import start_matrix_plugin
 from tests.conftest import REPO_ROOT
+from tests.harness import PluginProcess
+from tests.harness.faults_matrix import start_matrix_plugin
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from pulumi.runtime import rpc
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, INPUT_KEYS
-from sg_snapshot_provider.testing import Engine
 from tests.conftest import VOLUME_ARN
+from tests.harness import Engine
 
 HUGE = st.sampled_from(["x" * 100_000, "é" * 5_000, "🙂" * 300, "a\x00b", "\u202e" * 10])
 SCALARS = (

@@ -9,9 +9,9 @@ import pytest
 
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG
-from sg_snapshot_provider.testing import Engine, PluginError
-from sg_snapshot_provider.testing.ec2 import Ec2View
 from tests.conftest import VOLUME_ARN
+from tests.harness import Engine, PluginError
+from tests.harness.ec2 import Ec2View
 
 INPUTS = {"volume_arn": VOLUME_ARN, "description": "exactly once", "tags": {"team": "storage"}}
 

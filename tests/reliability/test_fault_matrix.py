@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.testing import PluginProcess
-from sg_snapshot_provider.testing.faults_matrix import Case, cases, run_case
+from tests.harness import PluginProcess
+from tests.harness.faults_matrix import Case, cases, run_case
 
 
 def _in_default_run(case: Case) -> bool:

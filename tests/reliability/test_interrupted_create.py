@@ -18,10 +18,10 @@ import pytest
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
-from sg_snapshot_provider.testing import Engine, PluginError, PluginProcess
-from sg_snapshot_provider.testing.ec2 import Ec2View
-from sg_snapshot_provider.testing.plugin import plugin_environment, start_plugin
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
+from tests.harness import Engine, PluginError, PluginProcess
+from tests.harness.ec2 import Ec2View
+from tests.harness.plugin import plugin_environment, start_plugin
 
 PROJECT = "orphans-test"
 

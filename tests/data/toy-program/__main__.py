@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from sg_snapshot_provider.testing.toy import ToyResource
+from tests.harness.toy import ToyResource
 
 config = pulumi.Config()
 first = ToyResource("first", name="one", value=config.require("value"))

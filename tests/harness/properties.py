@@ -16,7 +16,7 @@ from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from ..inputs import PROVIDER_KEY
+from sg_snapshot_provider.inputs import PROVIDER_KEY
 
 #: Put this (or any ``pulumi.output.Unknown``) anywhere in a preview's inputs for a value that is
 #: not known yet, e.g. an output of a resource that does not exist yet.

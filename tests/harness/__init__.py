@@ -1,7 +1,8 @@
 """Test support: the real dynamic-provider plugin driven over gRPC by a fake engine, and a runner
 for Pulumi programs under mocks whose dynamic resources go through that engine."""
 
-from ..inputs import PROVIDER_KEY
+from sg_snapshot_provider.inputs import PROVIDER_KEY
+
 from .engine import (
     SNAPSHOT_TYPE,
     CheckFailedError,

@@ -11,7 +11,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from ..inputs import without_provider_tags
+from sg_snapshot_provider.inputs import without_provider_tags
+
 from .plugin import DUMMY_AWS_ENVIRONMENT
 
 #: EC2's answer when a snapshot ID does not exist (any more).

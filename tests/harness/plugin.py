@@ -21,7 +21,8 @@ from typing import IO, Any, Self, TypeVar
 import grpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from ..settings import TIMINGS_ENV
+from sg_snapshot_provider.settings import TIMINGS_ENV
+
 from .properties import to_struct
 
 #: Credentials that only the local emulator accepts; no real account can be reached with them.

@@ -51,7 +51,8 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
-from ..inputs import PROVIDER_KEY
+from sg_snapshot_provider.inputs import PROVIDER_KEY
+
 from .plugin import PluginProcess
 from .properties import from_struct, public, to_struct
 

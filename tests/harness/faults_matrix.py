@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ..emulator import Emulator
-from ..inputs import CREATE_TOKEN_TAG, without_provider_tags
-from ..provider import StorageGatewaySnapshotProvider
-from ..settings import TIMINGS_ENV
+from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, without_provider_tags
+from sg_snapshot_provider.provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider.settings import TIMINGS_ENV
+
 from .ec2 import Ec2View
 from .engine import Engine
 from .plugin import PluginError, PluginProcess, plugin_environment
