@@ -214,6 +214,34 @@ def merged_tags(
     return tags_all
 
 
+def key_differs(
+    olds: Mapping[str, Any], news: Mapping[str, Any], key: str, defaults: Mapping[str, Any]
+) -> bool:
+    """Whether ``key`` changed from the old outputs to the new (checked) inputs, as a
+    provider's Diff sees it: a missing value is its default, an unknown new value is a change,
+    and ``tags_all`` is compared only when check computed it (against the old ``tags_all``, or
+    the old ``tags`` in state from before ``tags_all`` existed)."""
+    if key == "tags_all":
+        if key not in news:  # inputs that did not go through check: nothing to compare
+            return False
+        old = olds.get("tags_all", olds.get("tags")) or {}
+    else:
+        old = olds.get(key, defaults.get(key))
+    new = news.get(key, defaults.get(key))
+    return contains_unknown(new) or bool(old != new)
+
+
+def without_ignored_tags(props: Mapping[str, Any], ignore: IgnoreTags) -> dict[str, Any]:
+    """``props`` with the ignored tags (``aws:ignoreTags``) left out of ``tags`` and
+    ``tags_all``, so that a diff never sees them."""
+    return {
+        key: ignore.without(value)
+        if key in ("tags", "tags_all") and isinstance(value, Mapping)
+        else value
+        for key, value in props.items()
+    }
+
+
 def _has_only_tag_characters(text: str) -> bool:
     return all(unicodedata.category(char)[0] in "LZN" or char in _TAG_PUNCTUATION for char in text)
 

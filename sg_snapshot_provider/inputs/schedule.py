@@ -37,6 +37,7 @@ from .common import (
     check_description,
     check_volume_arn,
     contains_unknown,
+    key_differs,
     merged_tags,
     path,
     tag_problems,
@@ -223,17 +224,6 @@ def diff_schedule(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
-    new = news.get(key)
-    if key == DESCRIPTION and new is None:
-        return False
-    if key == TAGS_ALL:
-        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
-            return False
-        old = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
-    elif key == TAGS:
-        old, new = olds.get(TAGS) or {}, {} if new is None else new
-    else:
-        old = olds.get(key)
-    if contains_unknown(new):
-        return True
-    return bool(old != new)
+    if key == DESCRIPTION and news.get(key) is None:
+        return False  # not managed: the schedule keeps the description AWS has
+    return key_differs(olds, news, key, {TAGS: {}})

@@ -35,10 +35,12 @@ from .common import (
     check_tags,
     check_volume_arn,
     contains_unknown,
+    key_differs,
     merged_tags,
     owner_tag_value,
     type_name,
     unknown_keys,
+    without_ignored_tags,
 )
 
 # The snapshot resource's rules for these two inputs are the series' too.
@@ -336,7 +338,10 @@ def diff_series(
     which deletes them again.
     """
     if ignore_tags:
-        olds, news = _without_ignored(olds, ignore_tags), _without_ignored(news, ignore_tags)
+        olds, news = (
+            without_ignored_tags(olds, ignore_tags),
+            without_ignored_tags(news, ignore_tags),
+        )
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
     if not updates and _overdue(olds, news):
@@ -344,28 +349,11 @@ def diff_series(
     return PropsDiff(replaces, updates)
 
 
-def _without_ignored(props: Mapping[str, Any], ignore: IgnoreTags) -> dict[str, Any]:
-    return {
-        key: ignore.without(value)
-        if key in (TAGS, TAGS_ALL) and isinstance(value, Mapping)
-        else value
-        for key, value in props.items()
-    }
-
-
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
-    if key == TAGS_ALL:
-        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
-            return False
-        old = olds.get(TAGS_ALL, olds.get(TAGS)) or {}
-    else:
-        old = olds.get(key, _EMPTY_DEFAULTS.get(key))
-    new = news.get(key, _EMPTY_DEFAULTS.get(key))
-    if contains_unknown(new):
-        return True
-    if key == TRIGGER:
-        return not same_trigger(old, new)
-    return bool(old != new)
+    if key == TRIGGER:  # 7 and 7.0 are one trigger; 1 and true are two
+        old, new = olds.get(key), news.get(key)
+        return contains_unknown(new) or not same_trigger(old, new)
+    return key_differs(olds, news, key, _EMPTY_DEFAULTS)
 
 
 def _overdue(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:

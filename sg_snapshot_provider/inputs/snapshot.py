@@ -20,13 +20,14 @@ from .common import (
     check_description,
     check_tags,
     check_volume_arn,
-    contains_unknown,
+    key_differs,
     merged_tags,
     number,
     owner_tag_value,
     path,
     type_name,
     unknown_keys,
+    without_ignored_tags,
 )
 
 # Input keys (DESIGN §2).
@@ -340,31 +341,16 @@ def diff_props(
     tags (``aws:ignoreTags``) are never compared.
     """
     if ignore_tags:
-        olds, news = _without_ignored(olds, ignore_tags), _without_ignored(news, ignore_tags)
+        olds, news = (
+            without_ignored_tags(olds, ignore_tags),
+            without_ignored_tags(news, ignore_tags),
+        )
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
     return PropsDiff(replaces, updates)
 
 
-def _without_ignored(props: Mapping[str, Any], ignore: IgnoreTags) -> dict[str, Any]:
-    return {
-        key: ignore.without(value)
-        if key in (TAGS, TAGS_ALL) and isinstance(value, Mapping)
-        else value
-        for key, value in props.items()
-    }
-
-
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
     if key == DESCRIPTION and news.get(DESCRIPTION) is None and news.get(ADOPT_SNAPSHOT_ID):
         return False  # an adopted snapshot keeps the description EC2 has
-    if key == TAGS_ALL:
-        if TAGS_ALL not in news:  # inputs that did not go through check: nothing to compare
-            return False
-        old = olds.get(TAGS_ALL, olds.get(TAGS, {}))
-    else:
-        old = olds.get(key, _EMPTY_DEFAULTS.get(key))
-    new = news.get(key, _EMPTY_DEFAULTS.get(key))
-    if contains_unknown(new):
-        return True
-    return bool(old != new)
+    return key_differs(olds, news, key, _EMPTY_DEFAULTS)
