@@ -20,6 +20,7 @@ from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import VISIBILITY_WINDOW_SECONDS, VOLUME_ARN
 from tests.harness import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
 from tests.harness.ec2 import Ec2View
+from tests.harness.scenarios import ScenarioRunner
 
 NAME = "nightly-root"
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}
@@ -153,12 +154,12 @@ SCENARIOS: dict[str, list[Step]] = {
 }
 
 
-class ScenarioRunner:
+class LifecycleRunner(ScenarioRunner):
     """Plays steps against one engine and checks each against the table and EC2."""
 
     def __init__(self, engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
         self.engine = engine
-        self.emulator = emulator
+        super().__init__(emulator)
         self.ec2 = ec2
         self.last_state: ResourceState | None = None
         self.actions: dict[str, Callable[[Step], Any]] = {
@@ -174,26 +175,7 @@ class ScenarioRunner:
             "outwait_visibility_window": lambda _: time.sleep(VISIBILITY_WINDOW_SECONDS + 0.2),
         }
 
-    def play(self, number: int, step: Step) -> None:
-        self.emulator.clear_calls()
-        where = f"step {number} ({step.action} {step.inputs})"
-        if step.expect is None:
-            self.actions[step.action](step)
-            self.emulator.clear_calls()
-            return
-        if isinstance(step.expect, type):
-            with pytest.raises(step.expect):
-                self.actions[step.action](step)
-        else:
-            result = self.actions[step.action](step)
-            assert result.kind is step.expect, where
-        assert self.aws_calls() == list(step.aws), where
-        self.check_ec2(where, step)
-
-    def aws_calls(self) -> list[str]:
-        return [f"{call.service}:{call.operation}" for call in self.emulator.calls()]
-
-    def check_ec2(self, where: str, step: Step) -> None:
+    def check(self, where: str, step: Step) -> None:  # type: ignore[override]
         state = self.engine.state(NAME)
         if state is not None:
             self.last_state = state
@@ -214,6 +196,5 @@ class ScenarioRunner:
 
 @pytest.mark.parametrize("steps", list(SCENARIOS.values()), ids=list(SCENARIOS))
 def test_lifecycle(steps: list[Step], engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
-    runner = ScenarioRunner(engine, emulator, ec2)
-    for number, step in enumerate(steps, start=1):
-        runner.play(number, step)
+    runner = LifecycleRunner(engine, emulator, ec2)
+    runner.play_all(steps)
