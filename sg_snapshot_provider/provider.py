@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -44,7 +43,12 @@ from .inputs import (
     tag_changes,
     without_provider_tags,
 )
-from .providers.common import ConfiguredProvider, from_engine, invalid_inputs, to_engine
+from .providers.common import (
+    ConfiguredProvider,
+    check_result,
+    from_engine,
+    invalid_inputs,
+)
 
 
 class StorageGatewaySnapshotProvider(ConfiguredProvider):
@@ -58,9 +62,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         args, failures = parse_args(
             from_engine(news), self._settings.default_tags_map, self._settings.ignore_tags
         )
-        if args is None:
-            return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
-        return CheckResult(to_engine(args.to_props()), [])
+        return check_result(news, None if args is None else args.to_props(), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = diff_props(from_engine(olds), from_engine(news), self._settings.ignore_tags)

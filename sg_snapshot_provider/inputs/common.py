@@ -149,10 +149,15 @@ def check_description(
 
 
 def check_tags(
-    value: Any, failures: list[Failure], name: str = "tags"
+    value: Any,
+    failures: list[Failure],
+    name: str = "tags",
+    *,
+    limit: int = MAX_USER_TAGS,
+    too_many: str = f"at most {{limit}} tags are allowed {_TOKEN_NOTE}",
 ) -> Mapping[str, str | Unknown] | Unknown | None:
     """The tags (None in the inputs: none), or None after adding every failure, each naming its
-    entry (``tags["bad key"]``)."""
+    entry (``tags["bad key"]``). More than ``limit`` tags is a failure worded ``too_many``."""
     if value is None:
         return {}
     if isinstance(value, Unknown):
@@ -163,15 +168,24 @@ def check_tags(
         )
         return None
     count = len(failures)
-    if len(value) > MAX_USER_TAGS:
-        failures.append(
-            Failure(
-                name, f"at most {MAX_USER_TAGS} tags are allowed {_TOKEN_NOTE}; got {len(value)}"
-            )
-        )
+    if len(value) > limit:
+        failures.append(Failure(name, f"{too_many.format(limit=limit)}; got {len(value)}"))
     for key, tag_value in value.items():
         failures.extend(Failure(path(name, str(key)), r) for r in tag_problems(key, tag_value))
     return None if len(failures) > count else dict(value)
+
+
+def stack_resource_tag(value: Any) -> str | Unknown | None:
+    """The owner tag's value from ``stack_resource`` (``project/stack/resource``). Set by the
+    resource classes, so never a failure: anything but text is ignored, and text is made a valid
+    tag value."""
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    project, _, rest = value.partition("/")
+    stack, _, resource = rest.partition("/")
+    return owner_tag_value(project, stack, resource)
 
 
 def unknown_keys(

@@ -35,12 +35,11 @@ from .common import (
     Failure,
     Unknown,
     check_description,
+    check_tags,
     check_volume_arn,
     contains_unknown,
     key_differs,
     merged_tags,
-    path,
-    tag_problems,
     type_name,
     unknown_keys,
 )
@@ -182,29 +181,14 @@ def check_recurrence(value: Any, failures: list[Failure]) -> int | Unknown | Non
 def check_schedule_tags(
     value: Any, failures: list[Failure]
 ) -> Mapping[str, str | Unknown] | Unknown | None:
-    """The tags (None in the inputs: none), or None after adding every failure. Each tag is
-    held to the snapshot's rules (``tag_problems``: lengths, characters, ``aws:`` and the
-    provider's reserved keys); a schedule takes up to 50."""
-    if value is None:
-        return {}
-    if isinstance(value, Unknown):
-        return value
-    if not isinstance(value, Mapping):
-        failures.append(
-            Failure(TAGS, f"tags must be a map of strings to strings; got {type_name(value)}")
-        )
-        return None
-    count = len(failures)
-    if len(value) > MAX_SCHEDULE_TAGS:
-        failures.append(
-            Failure(
-                TAGS,
-                f"a snapshot schedule takes at most {MAX_SCHEDULE_TAGS} tags; got {len(value)}",
-            )
-        )
-    for key, tag_value in value.items():
-        failures.extend(Failure(path(TAGS, str(key)), r) for r in tag_problems(key, tag_value))
-    return None if len(failures) > count else dict(value)
+    """The tags, each held to the snapshot's rules (``tag_problems``: lengths, characters,
+    ``aws:`` and the provider's reserved keys); a schedule takes up to 50."""
+    return check_tags(
+        value,
+        failures,
+        limit=MAX_SCHEDULE_TAGS,
+        too_many="a snapshot schedule takes at most {limit} tags",
+    )
 
 
 # --- diff -----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from .common import (
     contains_unknown,
     key_differs,
     merged_tags,
-    owner_tag_value,
+    stack_resource_tag,
     type_name,
     unknown_keys,
     without_ignored_tags,
@@ -228,7 +228,7 @@ def parse_series_args(
         wait,
         timeout,
         tags_all,
-        _stack_resource(props.get(STACK_RESOURCE)),
+        stack_resource_tag(props.get(STACK_RESOURCE)),
     )
     return args, []
 
@@ -298,18 +298,6 @@ def _check_description_fits(
             f"trigger together make {len(text)}: shorten the {name}",
         )
     )
-
-
-def _stack_resource(value: Any) -> str | Unknown | None:
-    """Set by the resource class, so never a failure: anything but text is ignored, and text is
-    made a valid tag value."""
-    if isinstance(value, Unknown):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    project, _, rest = value.partition("/")
-    stack, _, resource = rest.partition("/")
-    return owner_tag_value(project, stack, resource)
 
 
 # --- diff -----------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ from .common import (
     key_differs,
     merged_tags,
     number,
-    owner_tag_value,
     path,
+    stack_resource_tag,
     type_name,
     unknown_keys,
     without_ignored_tags,
@@ -193,7 +193,7 @@ def parse_args(
         timeout,
         triggers,
         tags_all,
-        _stack_resource(props.get(STACK_RESOURCE)),
+        stack_resource_tag(props.get(STACK_RESOURCE)),
         from_recovery_point,
         adopt,
     )
@@ -231,18 +231,6 @@ def _check_flag(value: Any, name: str, failures: list[Failure]) -> bool | Unknow
 
 def _shown(value: Any) -> str:
     return repr(value) if isinstance(value, str) else type_name(value)
-
-
-def _stack_resource(value: Any) -> str | Unknown | None:
-    """Set by the resource class, so never a failure: anything but text is ignored, and text is
-    made a valid tag value."""
-    if isinstance(value, Unknown):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    project, _, rest = value.partition("/")
-    stack, _, resource = rest.partition("/")
-    return owner_tag_value(project, stack, resource)
 
 
 def check_wait_for_completion(value: Any, failures: list[Failure]) -> bool | Unknown | None:

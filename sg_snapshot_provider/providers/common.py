@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
-from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import CheckFailure, CheckResult, Config, ConfigureRequest, ResourceProvider
 from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
 from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
@@ -68,6 +68,15 @@ def name_ignored_keys(keys: Iterable[str]) -> None:
         _named_keys.update(new)
     for key in new:
         print(f"{key} is ignored by sg-snapshot-provider", file=sys.stderr, flush=True)
+
+
+def check_result(
+    news: dict[str, Any], props: dict[str, Any] | None, failures: list[Failure]
+) -> CheckResult:
+    """Check's answer: the normalised inputs, or the engine's inputs and every failure."""
+    if props is None:
+        return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
+    return CheckResult(to_engine(props), [])
 
 
 def invalid_inputs(resource: str, failures: list[Failure]) -> ValueError:

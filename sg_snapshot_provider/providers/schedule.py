@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -40,7 +39,7 @@ from ..inputs.schedule import (
     diff_schedule,
     parse_schedule_args,
 )
-from .common import ConfiguredProvider, from_engine, invalid_inputs, to_engine
+from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs
 
 #: The type token of ``VolumeSnapshotSchedule`` (a ``pulumi.dynamic.Resource`` subclass).
 SCHEDULE_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSchedule"
@@ -60,9 +59,7 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, failures = parse_schedule_args(from_engine(news), self._settings.default_tags_map)
-        if args is None:
-            return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
-        return CheckResult(to_engine(args.to_props()), [])
+        return check_result(news, None if args is None else args.to_props(), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = diff_schedule(from_engine(olds), from_engine(news))

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pulumi.dynamic import (
-    CheckFailure,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -90,7 +89,7 @@ from ..inputs.series import (
     same_trigger,
     series_tags_from_actual,
 )
-from .common import ConfiguredProvider, from_engine, invalid_inputs, to_engine
+from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -113,9 +112,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, failures = self._parse(news)
-        if args is None:
-            return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
-        return CheckResult(to_engine(args.to_props()), [])
+        return check_result(news, None if args is None else args.to_props(), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = diff_series(from_engine(olds), from_engine(news), self._settings.ignore_tags)
