@@ -39,6 +39,7 @@ from .inputs import (
     parse_args,
     parse_volume_arn,
     resource_tags_from_actual,
+    same_snapshot,
     snapshot_arn,
     tag_changes,
     without_provider_tags,
@@ -48,6 +49,7 @@ from .providers.common import (
     check_result,
     from_engine,
     invalid_inputs,
+    with_create_token,
 )
 
 
@@ -58,11 +60,17 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
     credentials) are set by ``configure`` in the plugin process and never reach state.
     """
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, failures = parse_args(
             from_engine(news), self._settings.default_tags_map, self._settings.ignore_tags
         )
-        return check_result(news, None if args is None else args.to_props(), failures)
+        if args is None:
+            return check_result(news, None, failures)
+        old_inputs = from_engine(olds)
+        props = args.to_props()
+        return check_result(
+            news, with_create_token(props, old_inputs, same_snapshot(old_inputs, props)), []
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = diff_props(from_engine(olds), from_engine(news), self._settings.ignore_tags)
@@ -82,6 +90,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: aws.ec2_client(volume.region, self._settings),
+            token=args.create_token,
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
             from_recovery_point=args.from_recovery_point is True,
         )

@@ -3,6 +3,7 @@ no Pulumi). ``common`` holds the shared rules (volume ARNs, descriptions, tags);
 resource holds its own keys and rules."""
 
 from .common import (
+    CREATE_TOKEN,
     CREATE_TOKEN_TAG,
     DESCRIPTION_MAX,
     MAX_TAGS,
@@ -27,6 +28,7 @@ from .common import (
     check_tags,
     check_volume_arn,
     contains_unknown,
+    create_token_of,
     merge_tags,
     number,
     owner_tag_value,
@@ -65,12 +67,14 @@ from .snapshot import (
     SnapshotArgs,
     diff_props,
     parse_args,
+    same_snapshot,
 )
 
 __all__ = [
     "ADOPT_SNAPSHOT_ID",
     "COMPLETION_TIMEOUT_SECONDS",
     "CREATED_AT",
+    "CREATE_TOKEN",
     "CREATE_TOKEN_TAG",
     "DEFAULT_COMPLETION_TIMEOUT_SECONDS",
     "DEFAULT_WAIT_FOR_COMPLETION",
@@ -114,6 +118,7 @@ __all__ = [
     "check_tags",
     "check_volume_arn",
     "contains_unknown",
+    "create_token_of",
     "diff_props",
     "merge_tags",
     "number",
@@ -122,6 +127,7 @@ __all__ = [
     "parse_volume_arn",
     "path",
     "resource_tags_from_actual",
+    "same_snapshot",
     "snapshot_arn",
     "tag_changes",
     "tag_problems",

@@ -51,6 +51,16 @@ CREATE_TOKEN_TAG: Final = "sg-snapshot-provider:create-token"
 OWNER_TAG: Final = "sg-snapshot-provider:owner"
 #: The provider's own tags: refused in user tags, never shown, diffed or removed.
 RESERVED_TAGS: Final = (CREATE_TOKEN_TAG, OWNER_TAG)
+#: The input key under which check puts the create token of the resource's next create (the
+#: value its snapshot will carry under CREATE_TOKEN_TAG). Made in check, it is in the inputs the
+#: engine records for an unfinished create (``pending_operations`` of ``pulumi stack export``),
+#: so a snapshot that create left behind is matched exactly, by token (the ``orphans`` command).
+#: Never diffed; kept from the old inputs while they describe the same snapshot.
+CREATE_TOKEN: Final = "create_token"
+#: A create token: a UUID (``uuid.uuid4()`` in text), lower case.
+_CREATE_TOKEN_RE: Final = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 #: What a resource may use of EC2's 50 tags: one is the create token. (The owner tag is left
 #: off a snapshot whose 49 tags leave no room for it: resources declared before it existed
 #: must keep working.)
@@ -186,6 +196,13 @@ def stack_resource_tag(value: Any) -> str | Unknown | None:
     project, _, rest = value.partition("/")
     stack, _, resource = rest.partition("/")
     return owner_tag_value(project, stack, resource)
+
+
+def create_token_of(props: Mapping[str, Any]) -> str | None:
+    """The create token in ``props`` (checked inputs), or None when there is none: inputs
+    written before tokens were made in check, or anything that is not a token."""
+    value = props.get(CREATE_TOKEN)
+    return value if isinstance(value, str) and _CREATE_TOKEN_RE.fullmatch(value) else None
 
 
 def unknown_keys(

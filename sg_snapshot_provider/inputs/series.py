@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .common import (
+    CREATE_TOKEN,
     DESCRIPTION_MAX,
     NO_IGNORED_TAGS,
     Failure,
@@ -35,6 +36,7 @@ from .common import (
     check_tags,
     check_volume_arn,
     contains_unknown,
+    create_token_of,
     key_differs,
     merged_tags,
     stack_resource_tag,
@@ -73,6 +75,7 @@ INPUT_KEYS: Final = (
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
     STACK_RESOURCE,
+    CREATE_TOKEN,
 )
 
 TAGS_ALL = "tags_all"
@@ -130,6 +133,9 @@ class SeriesArgs:
     tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
     #: The owner tag's value (a tag value already), when the program said.
     stack_resource: str | Unknown | None = None
+    #: The token the series' next snapshot carries (made by check for each new trigger); None
+    #: in inputs written before check made them.
+    create_token: str | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -146,6 +152,8 @@ class SeriesArgs:
             props[DESCRIPTION] = self.description
         if self.stack_resource is not None:
             props[STACK_RESOURCE] = self.stack_resource
+        if self.create_token is not None:
+            props[CREATE_TOKEN] = self.create_token
         return props
 
     @property
@@ -229,6 +237,7 @@ def parse_series_args(
         timeout,
         tags_all,
         stack_resource_tag(props.get(STACK_RESOURCE)),
+        create_token_of(props),
     )
     return args, []
 
@@ -335,6 +344,15 @@ def diff_series(
     if not updates and _overdue(olds, news):
         updates.append(OVERDUE_DELETES)
     return PropsDiff(replaces, updates)
+
+
+def same_series_snapshot(old_inputs: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """Whether new (checked) inputs take no new snapshot: there are old inputs, and neither the
+    volume nor the trigger changed. Then check keeps the old create token; otherwise the next
+    snapshot (the first, a rotation's, or a replacement's) gets a new one."""
+    return bool(old_inputs) and not any(
+        _differs(old_inputs, news, key) for key in (*REPLACE_KEYS, TRIGGER)
+    )
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
 from .common import (
+    CREATE_TOKEN,
     NO_IGNORED_TAGS,
     Failure,
     IgnoreTags,
@@ -20,6 +21,7 @@ from .common import (
     check_description,
     check_tags,
     check_volume_arn,
+    create_token_of,
     key_differs,
     merged_tags,
     number,
@@ -54,6 +56,7 @@ INPUT_KEYS: Final = (
     FROM_RECOVERY_POINT,
     ADOPT_SNAPSHOT_ID,
     STACK_RESOURCE,
+    CREATE_TOKEN,
 )
 
 TAGS_ALL = "tags_all"
@@ -113,6 +116,9 @@ class SnapshotArgs:
     from_recovery_point: bool | Unknown = False
     #: Lower case; None when the provider makes the snapshot.
     adopt_snapshot_id: str | Unknown | None = None
+    #: The token the next create's snapshot carries (made by check); None in inputs written
+    #: before check made them.
+    create_token: str | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -133,6 +139,8 @@ class SnapshotArgs:
             props[ADOPT_SNAPSHOT_ID] = self.adopt_snapshot_id
         if self.stack_resource is not None:
             props[STACK_RESOURCE] = self.stack_resource
+        if self.create_token is not None:
+            props[CREATE_TOKEN] = self.create_token
         return props
 
 
@@ -196,6 +204,7 @@ def parse_args(
         stack_resource_tag(props.get(STACK_RESOURCE)),
         from_recovery_point,
         adopt,
+        create_token_of(props),
     )
     return args, []
 
@@ -336,6 +345,14 @@ def diff_props(
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
     return PropsDiff(replaces, updates)
+
+
+def same_snapshot(old_inputs: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """Whether new (checked) inputs still describe the snapshot of ``old_inputs``: there are
+    old inputs and no replace key changed. Then check keeps the old create token; otherwise
+    the next create is a new one and gets a new token (a token is never shared by two
+    snapshots, so the lookup of a create whose answer was lost finds only its own)."""
+    return bool(old_inputs) and not any(_differs(old_inputs, news, k) for k in REPLACE_KEYS)
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:

@@ -16,7 +16,7 @@ from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
 
 from .. import aws
-from ..inputs import PROVIDER_KEY, UNKNOWN, Failure, Unknown
+from ..inputs import CREATE_TOKEN, PROVIDER_KEY, UNKNOWN, Failure, Unknown, create_token_of
 from ..plugin_threads import widen_plugin_thread_pool
 from ..settings import Settings, ignored_keys, settings_from_config
 
@@ -77,6 +77,20 @@ def check_result(
     if props is None:
         return CheckResult(news, [CheckFailure(f.property, f.reason) for f in failures])
     return CheckResult(to_engine(props), [])
+
+
+def with_create_token(
+    props: dict[str, Any], old_inputs: Mapping[str, Any], same_snapshot: bool
+) -> dict[str, Any]:
+    """Check's inputs with the create token of the resource's next create: the old inputs'
+    while they describe the same snapshot (``same_snapshot``; none for inputs written before
+    check made tokens), otherwise a new one. The engine records these inputs before it sends
+    Create, so a create interrupted with its CLI leaves its token in the checkpoint."""
+    token = create_token_of(old_inputs) if same_snapshot else aws.new_create_token()
+    props.pop(CREATE_TOKEN, None)
+    if token is not None:
+        props[CREATE_TOKEN] = token
+    return props
 
 
 def invalid_inputs(resource: str, failures: list[Failure]) -> ValueError:

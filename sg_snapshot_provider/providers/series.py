@@ -86,10 +86,17 @@ from ..inputs.series import (
     members_from_outputs,
     members_to_outputs,
     parse_series_args,
+    same_series_snapshot,
     same_trigger,
     series_tags_from_actual,
 )
-from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs
+from .common import (
+    ConfiguredProvider,
+    check_result,
+    from_engine,
+    invalid_inputs,
+    with_create_token,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -110,9 +117,14 @@ class SnapshotSeriesProvider(ConfiguredProvider):
     Pickled by reference and holding no state in its pickled form, like the snapshot's provider.
     """
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         args, failures = self._parse(news)
-        return check_result(news, None if args is None else args.to_props(), failures)
+        if args is None:
+            return check_result(news, None, failures)
+        old_inputs = from_engine(olds)
+        props = args.to_props()
+        same = same_series_snapshot(old_inputs, props)
+        return check_result(news, with_create_token(props, old_inputs, same), [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         result = diff_series(from_engine(olds), from_engine(news), self._settings.ignore_tags)
@@ -211,6 +223,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: ec2_client(volume.region, self._settings),
+            token=args.create_token,
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
         )
         if args.wait_for_completion is True:

@@ -13,6 +13,7 @@ from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider.inputs import create_token_of
 from sg_snapshot_provider.settings import Settings
 
 VOLUME_ARN = (
@@ -36,6 +37,8 @@ def test_check_normalises_and_computes_tags_all() -> None:
     provider = configured({"aws:defaultTags": json.dumps({"tags": {"owner": "ops", "team": "x"}})})
     result = provider.check({}, news(tags={"team": "storage"}))
     assert result.failures == []
+    token = result.inputs.pop("create_token")
+    assert create_token_of({"create_token": token}) == token
     assert result.inputs == {
         "volume_arn": VOLUME_ARN,
         "description": "nightly",
@@ -103,3 +106,33 @@ def test_serialized_provider_is_a_small_reference_without_credentials() -> None:
     restored = dill.loads(raw)
     assert isinstance(restored, StorageGatewaySnapshotProvider)
     assert restored._settings == Settings()
+
+
+def test_check_makes_a_create_token_for_each_new_snapshot() -> None:
+    """The token the next create's snapshot carries: new for a create, kept while the old
+    inputs describe the same snapshot, new again when a replace key changes."""
+    provider = StorageGatewaySnapshotProvider()
+    first = provider.check({}, news()).inputs["create_token"]
+    assert provider.check({}, news()).inputs["create_token"] != first
+    olds = provider.check({}, news()).inputs
+    same = provider.check(olds, news(tags={"team": "a"}, wait_for_completion=True)).inputs
+    assert same["create_token"] == olds["create_token"]
+    for change in ({"description": "other"}, {"triggers": {"release": "2"}}):
+        replaced = provider.check(olds, news(**change)).inputs
+        assert replaced["create_token"] != olds["create_token"]
+
+
+def test_check_adds_no_token_to_inputs_written_before_tokens() -> None:
+    """State of an earlier release: no create token in its inputs, and none is added while the
+    snapshot stays (the engine would otherwise store changed inputs for no change)."""
+    provider = StorageGatewaySnapshotProvider()
+    olds = {k: v for k, v in provider.check({}, news()).inputs.items() if k != "create_token"}
+    assert "create_token" not in provider.check(olds, news()).inputs
+    assert "create_token" in provider.check(olds, news(description="new")).inputs
+
+
+def test_a_token_in_the_programs_inputs_is_not_taken() -> None:
+    """Only check makes tokens: a value sent by a program is replaced."""
+    provider = StorageGatewaySnapshotProvider()
+    token = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    assert provider.check({}, news(create_token=token)).inputs["create_token"] != token

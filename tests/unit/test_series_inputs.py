@@ -16,7 +16,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown as PulumiUnknown
 
 from sg_snapshot_provider import SnapshotSeries, SnapshotSeriesProvider
-from sg_snapshot_provider.inputs import UNKNOWN, Failure, IgnoreTags
+from sg_snapshot_provider.inputs import UNKNOWN, Failure, IgnoreTags, create_token_of
 from sg_snapshot_provider.inputs.series import (
     DEFAULT_SERIES_DESCRIPTION,
     MAX_KEEP,
@@ -409,6 +409,7 @@ def test_provider_check_normalises_and_merges_default_tags() -> None:
     result = provider.check({}, {"__provider": "x", **props(keep=2.0, tags={"a": "b"})})
 
     assert result.failures == []
+    assert create_token_of(result.inputs) == result.inputs.pop("create_token")
     assert result.inputs == {
         "volume_arn": VOLUME_ARN,
         "trigger": "2026.11",
@@ -512,3 +513,15 @@ def test_ignored_tags_are_never_diffed() -> None:
     news = {**CHECKED, "tags": {"team": "storage", "CostCenter": "2"}}
     assert diff_series(olds, news).changes
     assert not diff_series(olds, news, IGNORE).changes
+
+
+def test_provider_check_makes_a_token_for_each_new_trigger() -> None:
+    """Each snapshot of the series carries its own token: a new one with every new trigger or
+    volume, the old one while neither changes."""
+    provider = configured({})
+    olds = provider.check({}, props()).inputs
+    assert create_token_of(olds) is not None
+    same = provider.check(olds, props(keep=5.0, tags={"a": "b"})).inputs
+    assert same["create_token"] == olds["create_token"]
+    for change in ({"trigger": "2026.12"}, {"volume_arn": VOLUME_ARN.replace("AABB", "CCDD")}):
+        assert provider.check(olds, props(**change)).inputs["create_token"] != olds["create_token"]
