@@ -10,6 +10,7 @@ from pulumi.dynamic import Resource
 
 from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, OUTPUT_KEYS
 from .provider import StorageGatewaySnapshotProvider
+from .secret_inputs import refuse_secret, with_secret_carriers
 
 # The package's other typed resources live in ``resources``; named here too, so that this
 # module offers every resource class.
@@ -130,8 +131,13 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             "completion_timeout_seconds": completion_timeout_seconds,
             "triggers": triggers,
             "from_recovery_point": from_recovery_point,
-            "adopt_snapshot_id": adopt_snapshot_id,
+            "adopt_snapshot_id": refuse_secret(
+                adopt_snapshot_id,
+                "adopt_snapshot_id",
+                "the adopted snapshot's ID becomes the resource ID, which Pulumi never encrypts",
+            ),
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))
+        with_secret_carriers(props)
         super().__init__(StorageGatewaySnapshotProvider(), resource_name, props, opts)

@@ -13,6 +13,7 @@ from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, series
 from .inputs.schedule import OUTPUT_KEYS
 from .providers.schedule import VolumeSnapshotScheduleProvider
 from .providers.series import SnapshotSeriesProvider
+from .secret_inputs import with_secret_carriers
 
 
 class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSchedule"):
@@ -81,6 +82,7 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))
+        with_secret_carriers(props)
         super().__init__(VolumeSnapshotScheduleProvider(), resource_name, props, opts)
 
 
@@ -183,4 +185,5 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(series.OUTPUT_KEYS))
+        with_secret_carriers(props)
         super().__init__(SnapshotSeriesProvider(), resource_name, props, opts)

@@ -1,0 +1,47 @@
+"""Keeping secret inputs secret through a provider that never sees them as secrets.
+
+The dynamic-provider plugin tells the engine it does not accept secrets, so the engine sends
+every input in plain text and, on each answer, marks secret only the keys whose *program* input
+held a secret (``annotateSecrets`` in ``pkg/resource/plugin/provider_plugin.go`` of pulumi). A
+value the provider computes from a secret under another key, such as ``tags_all`` from
+``tags``, would be stored in plain text. These helpers run in the program, where secrets are
+still known: they give each computed key the program input it is computed from, so the engine
+marks it secret whenever that input holds a secret.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import pulumi
+
+T = TypeVar("T")
+
+#: Computed key → the input it is computed from (check replaces the value sent).
+COMPUTED_FROM: Mapping[str, str] = {"tags_all": "tags"}
+
+
+def with_secret_carriers(props: dict[str, Any]) -> dict[str, Any]:
+    """``props`` with each computed key set to the input it is computed from: the provider's
+    check computes the real value, and the engine keeps the secrecy of the input."""
+    for computed, source in COMPUTED_FROM.items():
+        if props.get(source) is not None:
+            props[computed] = props[source]
+    return props
+
+
+def refuse_secret(value: pulumi.Input[T] | None, name: str, why: str) -> pulumi.Input[T] | None:
+    """``value``, failing the resource (before any call to the provider) when it is a secret
+    that could not stay one: ``why`` says where it would be written in plain text."""
+    if not (isinstance(value, pulumi.Output) or inspect.isawaitable(value)):
+        return value  # plain: a secret is always an Output
+    output = pulumi.Output.from_input(value)
+
+    async def plain() -> T | None:
+        if await output.is_secret():
+            raise ValueError(f"{name} is a secret, but {why}: pass it as a plain value")
+        return await output.future()
+
+    return pulumi.Output(output.resources(), plain(), output.is_known(), output.is_secret())
