@@ -10,11 +10,11 @@ from pulumi.dynamic import Resource
 
 from .inputs import DEFAULT_COMPLETION_TIMEOUT_SECONDS, OUTPUT_KEYS
 from .provider import StorageGatewaySnapshotProvider
-from .secret_inputs import refuse_secret, with_secret_carriers
 
 # The package's other typed resources live in ``resources``; named here too, so that this
 # module offers every resource class.
 from .resources import VolumeSnapshotSchedule
+from .secret_inputs import refuse_secret, with_secret_carriers
 
 __all__ = ["StorageGatewaySnapshot", "VolumeSnapshotSchedule"]
 

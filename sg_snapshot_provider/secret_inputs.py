@@ -39,9 +39,10 @@ def refuse_secret(value: pulumi.Input[T] | None, name: str, why: str) -> pulumi.
         return value  # plain: a secret is always an Output
     output = pulumi.Output.from_input(value)
 
-    async def plain() -> T | None:
+    async def plain() -> T:
         if await output.is_secret():
             raise ValueError(f"{name} is a secret, but {why}: pass it as a plain value")
-        return await output.future()
+        # Read as the engine would: an unknown stays unknown in a preview.
+        return await output.future(with_unknowns=True)  # type: ignore[return-value]
 
     return pulumi.Output(output.resources(), plain(), output.is_known(), output.is_secret())

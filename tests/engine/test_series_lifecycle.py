@@ -24,7 +24,7 @@ import pytest
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
-from sg_snapshot_provider.orphans import read_state
+from sg_snapshot_provider.orphans import read_export
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import (
     GATEWAY_ARN,
@@ -532,7 +532,7 @@ def test_a_failed_old_delete_is_a_warning_and_the_snapshot_stays_held(
     warning = plugin.stderr_text(since=mark)
     assert f"deleting the older snapshot {old} failed" in warning
     assert "UnauthorizedOperation" in warning
-    held = read_state(series.export()).snapshot_ids
+    held = read_export(series.export()).held_ids
     assert held == set(second.outputs["snapshot_ids"]) == ec2.snapshot_ids()
 
     again = series.up(NAME, {**BASE, "keep": 1, "trigger": "2"})
