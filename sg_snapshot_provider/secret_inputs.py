@@ -12,8 +12,8 @@ marks it secret whenever that input holds a secret.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from typing import Any, Generic, TypeVar
 
 import pulumi
 
@@ -45,4 +45,18 @@ def refuse_secret(value: pulumi.Input[T] | None, name: str, why: str) -> pulumi.
         # Read as the engine would: an unknown stays unknown in a preview.
         return await output.future(with_unknowns=True)  # type: ignore[return-value]
 
-    return pulumi.Output(output.resources(), plain(), output.is_known(), output.is_secret())
+    return pulumi.Output(
+        _Lazy(output.resources), plain(), _Lazy(output.is_known), _Lazy(output.is_secret)
+    )
+
+
+class _Lazy(Generic[T]):
+    """An awaitable that starts ``make()`` only when awaited: once ``plain()`` fails, the
+    Output never awaits the rest, and a coroutine made up front would be reported as never
+    awaited."""
+
+    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+        self._make = make
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._make().__await__()

@@ -112,7 +112,8 @@ def volume_arn_problem(value: Any, name: str = "volume_arn") -> str | None:
         return (
             f"{name} must be a Storage Gateway volume ARN such as "
             "arn:aws:storagegateway:us-east-1:111122223333:gateway/sgw-12A3456B/volume/"
-            f"vol-1122AABB; got {value!r}"
+            # Never the value itself: any input may be a secret.
+            f"vol-1122AABB; got {len(value)} characters that are not one"
         )
     if not VOLUME_ARN_MIN <= len(value) <= VOLUME_ARN_MAX:
         return (

@@ -223,7 +223,7 @@ def _check_snapshot_id(value: Any, failures: list[Failure]) -> str | Unknown | N
         Failure(
             ADOPT_SNAPSHOT_ID,
             "adopt_snapshot_id must be an EBS snapshot ID such as snap-0123456789abcdef0 "
-            f"(snap- and 8 or 17 hexadecimal digits); got {_shown(value)}",
+            f"(snap- and 8 or 17 hexadecimal digits); got {_shown(value)}",  # never the value
         )
     )
     return None
@@ -239,7 +239,8 @@ def _check_flag(value: Any, name: str, failures: list[Failure]) -> bool | Unknow
 
 
 def _shown(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else type_name(value)
+    """What a bad value was, without the value: any input may be a secret."""
+    return f"{len(value)} characters" if isinstance(value, str) else type_name(value)
 
 
 def check_wait_for_completion(value: Any, failures: list[Failure]) -> bool | Unknown | None:

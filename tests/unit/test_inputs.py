@@ -337,3 +337,19 @@ def test_numbers_are_shown_as_the_user_wrote_them() -> None:
     assert failure.reason.endswith("got 0")
     failure = only_failure(props(description=5.0))
     assert failure.reason.endswith("got the number 5")
+
+
+def test_failures_never_repeat_the_values_of_inputs() -> None:
+    """Any input may be a secret: a failure says what is wrong, never what the value was."""
+    secret = "hunter2-" + "x" * 300
+    _, failures = parse_args(
+        {
+            "volume_arn": secret,
+            "description": secret,
+            "adopt_snapshot_id": secret,
+            "tags": {"k": secret},
+            "triggers": {"t": [secret]},
+        }
+    )
+    assert {f.property for f in failures} >= {"volume_arn", "adopt_snapshot_id", 'tags["k"]'}
+    assert not [f for f in failures if "hunter2" in f.reason]
