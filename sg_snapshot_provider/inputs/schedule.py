@@ -45,7 +45,7 @@ from .common import (
 )
 from .snapshot import PropsDiff
 
-# Input keys (DESIGN §2).
+# Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
 START_AT = "start_at"
 RECURRENCE_IN_HOURS = "recurrence_in_hours"

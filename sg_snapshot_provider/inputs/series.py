@@ -55,7 +55,7 @@ from .snapshot import (
     check_wait_for_completion,
 )
 
-# Input keys (DESIGN §2).
+# Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
 TRIGGER = "trigger"
 KEEP = "keep"

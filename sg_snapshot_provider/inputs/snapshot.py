@@ -32,7 +32,7 @@ from .common import (
     without_ignored_tags,
 )
 
-# Input keys (DESIGN §2).
+# Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
 DESCRIPTION = "description"
 TAGS = "tags"
@@ -156,8 +156,9 @@ def parse_args(
     default_tags: Mapping[str, str] | None = None,
     ignore_tags: IgnoreTags = NO_IGNORED_TAGS,
 ) -> tuple[SnapshotArgs | None, list[Failure]]:
-    """Validate ``props`` (the resource's inputs) against DESIGN §1's rules. ``tags_all`` is
-    the default tags under ``tags``, without the ignored ones (``aws:ignoreTags``).
+    """Validate ``props`` (the resource's inputs) against the rules of Storage Gateway's and
+    EC2's API models (ARN pattern, description and tag limits). ``tags_all`` is the default
+    tags under ``tags``, without the ignored ones (``aws:ignoreTags``).
 
     Returns the normalised arguments, or ``None`` and every failure found. Wrong types are
     failures, never exceptions. ``__provider`` and output-only keys are ignored; any other key

@@ -1,4 +1,5 @@
-"""The provider against the emulator, call by call, counting AWS requests (DESIGN §3's table)."""
+"""The provider against the emulator, call by call, counting AWS requests (the README's
+table of calls per engine call)."""
 
 from __future__ import annotations
 

@@ -180,7 +180,7 @@ def test_forbidden_account__every_operation_fails_with_one_sentence(
     engine = start({"aws:forbiddenAccountIds": json.dumps([BASE_ACCOUNT, OTHER_ACCOUNT])})
     inputs = {"volume_arn": VOLUME_ARN, "description": "forbidden"}
 
-    # Check and diff make no AWS call (DESIGN §3), so a preview is not where it fails.
+    # Check and diff make no AWS call, so a preview is not where it fails.
     assert engine.check("snap", inputs).failures == ()
     for name in ("first", "second"):
         with pytest.raises(PluginError) as refused:

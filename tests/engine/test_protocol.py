@@ -22,7 +22,7 @@ from tests.harness.ec2 import Ec2View
 
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}
 
-#: DESIGN §2: every input echoed plus these, on create (the EC2-only ones come with a wait/read).
+#: Every input echoed plus these, on create (the EC2-only ones come with a wait/read).
 CREATE_OUTPUT_KEYS = {
     "volume_arn",
     "description",

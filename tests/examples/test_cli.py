@@ -1,6 +1,6 @@
 """The quickstart through the real Pulumi CLI (Automation API), against the emulator.
 
-DESIGN §7.5: the CLI is not installable on our build machines, so this runs only where `pulumi`
+The CLI is not installable on our build machines, so this runs only where `pulumi`
 is on PATH and is skipped (with the reason) everywhere else.
 """
 

@@ -1,4 +1,4 @@
-"""diff_props and the provider's diff: DESIGN §3's diff row, case by case (0 AWS calls)."""
+"""diff_props and the provider's diff: the diff rules, case by case (0 AWS calls)."""
 
 from __future__ import annotations
 

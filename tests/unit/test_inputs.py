@@ -1,4 +1,4 @@
-"""inputs.parse_args: every rule of DESIGN §1 is a failure that names its property."""
+"""inputs.parse_args: every input rule is a failure that names its property."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """settings_from_config for the keys beyond credentials and endpoints: every pulumi-aws v7 key of
-DESIGN §4, as the engine sends them (structured values as JSON text, booleans as strings), good
+as the engine sends them (structured values as JSON text, booleans as strings), good
 and bad; roles, web identity and account rules; what is named as ignored."""
 
 from __future__ import annotations
