@@ -157,6 +157,10 @@ class PluginProcess:
             self._process.kill()
             self._process.wait(timeout=30)
 
+    def running(self) -> bool:
+        """Whether the plugin process is alive."""
+        return self._process is not None and self._process.poll() is None
+
     def cleanup(self) -> None:
         """Stop, then remove the stderr capture file."""
         self.stop()
