@@ -648,7 +648,7 @@ class Engine:
         creating = threading.Thread(target=up, name="dying-up")
         creating.start()
         deadline = time.monotonic() + timeout
-        while not when():
+        while not (name in self.pending_creates() and when()):
             if not creating.is_alive():
                 raise AssertionError(f"the up of {name} ended before the condition held: {errors}")
             if time.monotonic() > deadline:

@@ -12,6 +12,13 @@ unknown to the program (the ID and output-only properties of anything to be crea
 replaced, the outputs of mocked resources), so a program that only works with known values
 fails here as it would under the CLI.
 
+A run is one deployment (``Engine.begin``), as a ``pulumi up`` is: each registration is
+checked and applied as it comes, the old resources of replacements and the resources in state
+the program no longer declares are deleted at the end, and after a failed step nothing new
+starts and nothing is deleted (``pkg/resource/deploy/deployment_executor.go`` in pulumi). The
+dynamic resources' secret inputs (``pulumi.Output.secret``) reach the engine as secrets, which it
+keeps in state; the program gets plain values back.
+
 Each run happens on a fresh thread, so the Pulumi runtime's context variables (root stack,
 config, settings) start empty and one run cannot leak into the next.
 """
@@ -217,10 +224,11 @@ def run_program(
     """Run the program in ``program_dir`` once (like ``pulumi up``) and return what it made.
 
     With ``preview_plugin`` (default: the engine's), the program is previewed first in that
-    plugin (as ``pulumi up``
-    previews in a plugin process of its own), with Check and Diff only; a preview that fails
-    stops the run before anything is created. ``config`` is the stack config; bare keys are
-    put in the project's namespace. Exceptions of the program or of the plugin propagate.
+    plugin (as ``pulumi up`` previews in a plugin process of its own), with Check and Diff only;
+    a preview that fails stops the run before anything is created. ``config`` is the stack
+    config; bare keys are put in the project's namespace. The steps are those of the program's
+    resources, then the deletes of those it no longer declares. Exceptions of the program or of
+    the plugin propagate (the first failed step's, when a step failed).
     """
     directory = Path(program_dir)
     project_name = project or read_project_name(directory)
