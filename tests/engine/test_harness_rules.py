@@ -23,6 +23,7 @@ from tests.harness import (
     ProtectedError,
     Secret,
     StepKind,
+    StepResult,
     plugin_environment,
 )
 from tests.harness.program import run_program
@@ -329,6 +330,32 @@ def test_delete_before_replace_keeps_the_old_one_pending_replacement_until_creat
     assert plugin.calls() == ["Check", "Diff", "Check", "Create"]  # the old one is gone already
     assert engine.require_state("a").pending_replacement is False
     assert set(stored(toy_dir)) == {again.id}
+
+
+def test_cancel_lets_the_running_step_finish_and_starts_nothing_more(
+    engine: Engine, plugin: PluginProcess, toy_dir: Path
+) -> None:
+    engine.up("old", {"name": "o", "value": "1"})
+    gate = toy_dir / "gate"
+    run = engine.begin()
+    steps: list[StepResult] = []
+    running = threading.Thread(
+        target=lambda: steps.append(
+            run.register("a", {"name": "x", "value": "1", "wait_for": str(gate)})
+        )
+    )
+    running.start()
+    wait_for_file(Path(f"{gate}.started"))
+    run.cancel()
+    gate.touch()
+    running.join()
+    assert steps[0].kind is StepKind.CREATE  # the running create finished and is in state
+    assert engine.require_state("a").id == steps[0].id
+    with pytest.raises(DeploymentFailedError):
+        run.register("b", {"name": "y", "value": "1"})
+    assert run.finish() == []  # "old" is undeclared, yet not deleted
+    assert engine.names() == ["old", "a"]
+    assert plugin.calls() == ["Configure", "Check", "Create", "Check", "Create", "Cancel"]
 
 
 def test_refresh_all_reads_every_resource(engine: Engine, plugin: PluginProcess) -> None:

@@ -31,6 +31,8 @@ repository):
   Diff(refreshed state, old inputs) says whether the resource drifted. :meth:`Engine.refresh_all`
   refreshes every resource in parallel, and drops the pending creates.
 - destroy: Delete(id, old outputs); the resource leaves state.
+- Ctrl-C (:meth:`DeploymentRun.cancel`): Cancel to the plugin (which ignores it); the running
+  steps finish, no new one starts, nothing is deleted at the end.
 
 Secrets (``pkg/resource/plugin/provider_plugin.go``): the dynamic-provider plugin answers
 Configure with ``acceptSecrets: false``, so every request is sent with its secrets stripped,
@@ -164,6 +166,10 @@ class ProtectedError(Exception):
 
 class DeploymentFailedError(Exception):
     """A step of this deployment failed before: the engine starts no new step."""
+
+
+class DeploymentCancelledError(Exception):
+    """The deployment was cancelled (Ctrl-C, :meth:`DeploymentRun.cancel`)."""
 
 
 class EngineDiedError(RuntimeError):
@@ -313,6 +319,14 @@ class DeploymentRun:
         with self._lock:
             if self.failure is None:
                 self.failure = error
+
+    def cancel(self) -> None:
+        """Ctrl-C: the engine signals cancellation to its plugins (``Cancel``, which the
+        dynamic-provider plugin ignores), lets the running steps finish, starts no new one and
+        deletes nothing at the end (``deploymentExecutor.Execute`` in
+        ``pkg/resource/deploy/deployment_executor.go``)."""
+        self.fail(DeploymentCancelledError("the deployment was cancelled"))
+        self.engine.plugin.cancel()
 
     def finish(self, *, delete_undeclared: bool = True) -> list[StepResult]:
         """The end of the deployment, unless a step failed: delete the replaced resources, then
