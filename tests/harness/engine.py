@@ -652,6 +652,7 @@ class Engine:
         further operation (start the next run with :meth:`from_export`). AssertionError when
         Create answered before ``when()`` held."""
         errors: list[BaseException] = []
+        carried = self._creating(name)  # operations of earlier runs are not this Create
 
         def up() -> None:
             try:
@@ -662,7 +663,7 @@ class Engine:
         creating = threading.Thread(target=up, name="dying-up")
         creating.start()
         deadline = time.monotonic() + timeout
-        while not (name in self.pending_creates() and when()):
+        while not (self._creating(name) > carried and when()):
             if not creating.is_alive():
                 raise AssertionError(f"the up of {name} ended before the condition held: {errors}")
             if time.monotonic() > deadline:
@@ -674,6 +675,10 @@ class Engine:
         creating.join()
         if not errors:
             raise AssertionError(f"Create of {name} answered before the CLI died")
+
+    def _creating(self, name: str) -> int:
+        with self._guard:
+            return sum(1 for op in self._pending_ops if op.name == name)
 
     def deploy(
         self,
