@@ -71,7 +71,8 @@ def test_up_creates_then_same_update_replace(engine: Engine, plugin: PluginProce
         *("Check", "Create"),
         *("Check", "Diff"),
         *("Check", "Diff", "Update"),
-        *("Check", "Diff", "Create", "Delete"),
+        # A replace checks again, with no old inputs, before its create (step_generator.go).
+        *("Check", "Diff", "Check", "Create", "Delete"),
     ]
 
 
@@ -82,7 +83,7 @@ def test_replace_deletes_first_when_the_provider_asks(engine: Engine, plugin: Pl
     assert step.kind is StepKind.REPLACE
     assert step.diff is not None
     assert step.diff.delete_before_replace
-    assert plugin.calls() == ["Check", "Diff", "Delete", "Create"]
+    assert plugin.calls() == ["Check", "Diff", "Check", "Delete", "Create"]
 
 
 def test_preview_with_unknowns_never_creates(engine: Engine, plugin: PluginProcess, toy_dir: Path):

@@ -8,9 +8,14 @@ from .engine import (
     CheckFailedError,
     CheckFailure,
     CheckOutcome,
+    DeploymentCancelledError,
+    DeploymentFailedError,
+    DeploymentRun,
     DiffOutcome,
     Engine,
+    EngineDiedError,
     Options,
+    PendingCreate,
     ProtectedError,
     ResourceState,
     StepKind,
@@ -18,7 +23,7 @@ from .engine import (
 )
 from .plugin import PluginError, PluginProcess, PluginStartError, plugin_environment, start_plugin
 from .program import ProgramRun, RegisteredResource, run_program
-from .properties import UNKNOWN
+from .properties import UNKNOWN, Secret
 
 __all__ = [
     "PROVIDER_KEY",
@@ -27,9 +32,14 @@ __all__ = [
     "CheckFailedError",
     "CheckFailure",
     "CheckOutcome",
+    "DeploymentCancelledError",
+    "DeploymentFailedError",
+    "DeploymentRun",
     "DiffOutcome",
     "Engine",
+    "EngineDiedError",
     "Options",
+    "PendingCreate",
     "PluginError",
     "PluginProcess",
     "PluginStartError",
@@ -37,6 +47,7 @@ __all__ = [
     "ProtectedError",
     "RegisteredResource",
     "ResourceState",
+    "Secret",
     "StepKind",
     "StepResult",
     "plugin_environment",

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import IO, Any, Self, TypeVar
 
 import grpc
+from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from sg_snapshot_provider.settings import TIMINGS_ENV
@@ -157,6 +158,10 @@ class PluginProcess:
             self._process.kill()
             self._process.wait(timeout=30)
 
+    def running(self) -> bool:
+        """Whether the plugin process is alive."""
+        return self._process is not None and self._process.poll() is None
+
     def cleanup(self) -> None:
         """Stop, then remove the stderr capture file."""
         self.stop()
@@ -292,6 +297,10 @@ class PluginProcess:
     def delete(self, request: provider_pb2.DeleteRequest) -> None:
         """The raw ``Delete`` call."""
         self._call("Delete", request)
+
+    def cancel(self) -> None:
+        """The raw ``Cancel`` call (the engine's ``SignalCancellation``)."""
+        self._call("Cancel", empty_pb2.Empty())
 
     def _call(self, method: str, request: Any) -> Any:
         if self._stub is None:

@@ -12,6 +12,13 @@ unknown to the program (the ID and output-only properties of anything to be crea
 replaced, the outputs of mocked resources), so a program that only works with known values
 fails here as it would under the CLI.
 
+A run is one deployment (``Engine.begin``), as a ``pulumi up`` is: each registration is
+checked and applied as it comes, the old resources of replacements and the resources in state
+the program no longer declares are deleted at the end, and after a failed step nothing new
+starts and nothing is deleted (``pkg/resource/deploy/deployment_executor.go`` in pulumi). The
+dynamic resources' secret inputs (``pulumi.Output.secret``) reach the engine as secrets, which it
+keeps in state; the program gets plain values back.
+
 Each run happens on a fresh thread, so the Pulumi runtime's context variables (root stack,
 config, settings) start empty and one run cannot leak into the next.
 """
@@ -33,8 +40,9 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .engine import Engine, Options, StepKind, StepResult
+from .engine import DeploymentRun, Engine, Options, StepKind, StepResult
 from .plugin import PluginProcess
+from .properties import strip_secrets, with_secrets
 
 #: Type tokens of Python dynamic resources start with this.
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
@@ -80,11 +88,15 @@ class ProgramRun:
 
 class EngineMocks(pulumi.runtime.Mocks):
     """Sends dynamic resources to the engine (``preview``: Check and Diff only); echoes every
-    other resource."""
+    other resource. With ``run`` each registration is a step of that one deployment (the deletes
+    happen at its end); without, each is a deployment of its own (``Engine.up``)."""
 
-    def __init__(self, engine: Engine, *, preview: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, preview: bool = False, run: DeploymentRun | None = None
+    ) -> None:
         self.engine = engine
         self.preview = preview
+        self.run = run
         self.resources: list[RegisteredResource] = []
         self.steps: list[StepResult] = []
         #: What the monitor saw of each dynamic registration that MockResourceArgs leaves out:
@@ -99,13 +111,13 @@ class EngineMocks(pulumi.runtime.Mocks):
         if args.typ.startswith(DYNAMIC_TYPE_PREFIX):
             with self._lock:
                 options, inputs = self.registrations.pop(
-                    (args.typ, args.name), (Options(), _unwrap_secrets(args.inputs))
+                    (args.typ, args.name), (Options(), with_secrets(args.inputs))
                 )
             self.engine.register_type(args.name, args.typ)
             step = self._dynamic(args.name, inputs, options)
             resource_id, outputs = self._as_registered(step)
         else:
-            inputs = _unwrap_secrets(args.inputs)
+            inputs = strip_secrets(args.inputs)
             # In a preview a mocked resource is one to create: its ID is not known yet.
             resource_id = f"{args.name}-id" if args.custom and not self.preview else ""
             outputs, step = inputs, None
@@ -118,6 +130,8 @@ class EngineMocks(pulumi.runtime.Mocks):
     def _dynamic(self, name: str, inputs: dict[str, Any], options: Options) -> StepResult:
         if self.preview:
             return self.engine.preview(name, inputs, options)
+        if self.run is not None:
+            return self.run.register(name, inputs, options)
         return self.engine.up(name, inputs, options)
 
     def _as_registered(self, step: StepResult) -> tuple[str, dict[str, Any]]:
@@ -141,8 +155,9 @@ class EngineMocks(pulumi.runtime.Mocks):
 
 class OptionsMonitor(MockMonitor):  # type: ignore[misc]
     """The SDK's mock monitor, noting what ``MockResourceArgs`` does not carry for dynamic
-    resources: the registration's resource options, and its inputs with unknowns kept (the
-    plugin must see a preview's unknowns, not their absence)."""
+    resources: the registration's resource options and dependencies, and its inputs with
+    unknowns and secrets kept (the plugin must see a preview's unknowns, not their absence; the
+    engine keeps secretness in state)."""
 
     def __init__(self, mocks: EngineMocks) -> None:
         super().__init__(mocks)
@@ -154,7 +169,7 @@ class OptionsMonitor(MockMonitor):  # type: ignore[misc]
             with self.engine_mocks._lock:
                 self.engine_mocks.registrations[(request.type, request.name)] = (
                     _options_of(request),
-                    _unwrap_secrets(dict(inputs)),
+                    with_secrets(dict(inputs)),
                 )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
@@ -179,6 +194,7 @@ def _options_of(request: Any) -> Options:
         ),
         replace_on_changes=tuple(request.replaceOnChanges),
         custom_timeouts=custom or None,
+        dependencies=tuple(dict.fromkeys(urn.rsplit("::", 1)[-1] for urn in request.dependencies)),
     )
 
 
@@ -208,10 +224,11 @@ def run_program(
     """Run the program in ``program_dir`` once (like ``pulumi up``) and return what it made.
 
     With ``preview_plugin`` (default: the engine's), the program is previewed first in that
-    plugin (as ``pulumi up``
-    previews in a plugin process of its own), with Check and Diff only; a preview that fails
-    stops the run before anything is created. ``config`` is the stack config; bare keys are
-    put in the project's namespace. Exceptions of the program or of the plugin propagate.
+    plugin (as ``pulumi up`` previews in a plugin process of its own), with Check and Diff only;
+    a preview that fails stops the run before anything is created. ``config`` is the stack
+    config; bare keys are put in the project's namespace. The steps are those of the program's
+    resources, then the deletes of those it no longer declares. Exceptions of the program or of
+    the plugin propagate (the first failed step's, when a step failed).
     """
     directory = Path(program_dir)
     project_name = project or read_project_name(directory)
@@ -224,13 +241,27 @@ def run_program(
             lambda: _run_under_mocks(directory, previewing, project_name, stack, full_config)
         )
         preview_steps = previewing.steps
-    mocks = EngineMocks(engine)
-    outputs = _in_fresh_thread(
-        lambda: _run_under_mocks(directory, mocks, project_name, stack, full_config)
+    run = engine.begin()
+    mocks = EngineMocks(engine, run=run)
+    outputs = _deploy(
+        run, lambda: _run_under_mocks(directory, mocks, project_name, stack, full_config)
     )
+    mocks.steps.extend(run.finish(delete_undeclared=True))
     return ProgramRun(
         project_name, stack, outputs, mocks.resources, mocks.steps, engine, preview_steps
     )
+
+
+def _deploy(run: DeploymentRun, program: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run the program as one deployment: its first failed step is the error (whatever the
+    program made of it), and a failed program deletes nothing at the end."""
+    try:
+        outputs = _in_fresh_thread(program)
+    except BaseException as error:
+        raise (run.failure or error) from None
+    if run.failure is not None:
+        raise run.failure
+    return outputs
 
 
 def _run_under_mocks(
@@ -298,14 +329,3 @@ def _in_fresh_thread(function: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     if errors:
         raise errors[0]
     return results[0]
-
-
-def _unwrap_secrets(value: Any) -> Any:
-    """Plain values for the plugin: the engine strips secrets before calling a dynamic provider
-    (it answers Configure with acceptSecrets=False), and ``__provider`` is always a secret."""
-    value = rpc.unwrap_rpc_secret(value)
-    if isinstance(value, dict):
-        return {key: _unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_secrets(item) for item in value]
-    return value

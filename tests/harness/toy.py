@@ -6,13 +6,17 @@ resource that disappeared out of band. It lives in the installed package so that
 by reference, as it does the real provider.
 
 Inputs: ``name`` (a change replaces), ``value`` (a change updates in place; ``"bad"`` fails
-``check``; ``"explode"`` makes ``create`` raise), ``delete_before_replace`` (a bool).
+``check``; ``"explode"`` makes ``create`` raise), ``delete_before_replace`` (a bool), ``nonce``
+(``"auto"``: ``check`` keeps the old inputs' nonce, or makes a new one when there are none, as
+providers default a random name), ``wait_for`` (a path: ``create`` writes ``PATH.started``, then
+waits up to a minute for ``PATH`` to exist).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,11 +54,14 @@ class ToyProvider(ResourceProvider):
         """Remember where resources live (the ``toy:directory`` stack config value)."""
         self.directory = req.config.get(DIRECTORY_KEY)
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Reject ``value == "bad"``; every other input passes (unknowns included)."""
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Reject ``value == "bad"``; every other input passes (unknowns included). A nonce
+        ``"auto"`` becomes the old one, or a new one when there are no old inputs."""
         failures = []
         if news.get("value") == "bad":
             failures.append(CheckFailure("value", "value must not be 'bad'"))
+        if news.get("nonce") == "auto":
+            news = {**news, "nonce": olds.get("nonce") or uuid.uuid4().hex[:8]}
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -71,6 +78,8 @@ class ToyProvider(ResourceProvider):
         """Write a new file; ``value == "explode"`` fails on purpose."""
         if props.get("value") == "explode":
             raise RuntimeError("toy create failed on purpose")
+        if props.get("wait_for"):
+            _wait_for(Path(props["wait_for"]))
         toy_id = f"toy-{uuid.uuid4().hex[:12]}"
         outs = self._save(toy_id, props, version=1)
         print(f"toy: created {toy_id}", file=sys.stderr)
@@ -102,6 +111,14 @@ class ToyProvider(ResourceProvider):
         if not self.directory:
             raise RuntimeError(f"the stack config key {DIRECTORY_KEY} is not set")
         return Path(self.directory) / f"{toy_id}.json"
+
+
+def _wait_for(path: Path) -> None:
+    """Say the create started, then wait (bounded) for the test to let it go on."""
+    Path(f"{path}.started").touch()
+    deadline = time.monotonic() + 60
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _differs(olds: dict[str, Any], news: dict[str, Any], key: str) -> bool:

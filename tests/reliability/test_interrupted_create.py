@@ -1,6 +1,11 @@
-"""A deployment killed in the middle of a create (SIGKILL of the plugin after CreateSnapshot was
-answered, before the engine recorded the result): the snapshot is left with no state, and
-``python -m sg_snapshot_provider orphans`` finds it by its owner tag, then deletes it."""
+"""A create interrupted after CreateSnapshot was answered, before the engine recorded the result.
+
+Two cases, as the engine tells them apart (``createSnapshotMutation`` in pulumi's
+``pkg/backend/snapshot.go``): when only the plugin dies, the CLI gets an error for Create and
+removes its ``creating`` operation, so the checkpoint keeps no trace; when the CLI itself dies
+(with its plugin), the checkpoint keeps the ``creating`` operation, and later runs carry it
+forward. Either way the snapshot is left with no state, and ``python -m sg_snapshot_provider
+orphans`` finds it by its owner tag, then deletes it."""
 
 from __future__ import annotations
 
@@ -46,15 +51,38 @@ def stop_plugins() -> Iterator[None]:
         _started.pop().cleanup()
 
 
-def engine_for(stack: str, emulator: Emulator) -> Engine:
+def plugin_for(emulator: Emulator) -> PluginProcess:
     plugin = start_plugin(emulator.url, cwd=REPO_ROOT, timings=PLUGIN_TIMINGS)
     _started.append(plugin)
     plugin.configure({"aws:region": "us-east-1"})
-    return Engine(plugin, StorageGatewaySnapshotProvider(), project=PROJECT, stack=stack)
+    return plugin
+
+
+def engine_for(stack: str, emulator: Emulator) -> Engine:
+    return Engine(
+        plugin_for(emulator), StorageGatewaySnapshotProvider(), project=PROJECT, stack=stack
+    )
+
+
+def create_snapshot_answered(emulator: Emulator) -> bool:
+    return any(c.operation == "CreateSnapshot" and c.status == 200 for c in emulator.calls())
+
+
+def kill_cli_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -> None:
+    """Start a create that waits for completion, and kill the CLI (and so its plugin) as soon
+    as CreateSnapshot has been answered."""
+    emulator.set_pending_seconds(60)
+    emulator.clear_calls()
+    engine.up_and_die(
+        "snap",
+        inputs(stack, wait_for_completion=True),
+        when=lambda: create_snapshot_answered(emulator),
+    )
+    emulator.set_pending_seconds(0)
 
 
 def kill_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -> None:
-    """Start a create that waits for completion, and SIGKILL the plugin as soon as
+    """Start a create that waits for completion, and SIGKILL the plugin (only) as soon as
     CreateSnapshot has been answered."""
     emulator.set_pending_seconds(60)
     emulator.clear_calls()
@@ -69,7 +97,7 @@ def kill_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -
     creating = threading.Thread(target=up)
     creating.start()
     deadline = time.monotonic() + 60
-    while not any(c.operation == "CreateSnapshot" and c.status == 200 for c in emulator.calls()):
+    while not create_snapshot_answered(emulator):
         assert time.monotonic() < deadline, "CreateSnapshot was never answered"
         time.sleep(0.02)
     engine.plugin.kill()
@@ -96,13 +124,36 @@ def orphans(state: dict[str, Any], tmp_path: Path, emulator: Emulator, *extra: s
 
 @pytest.fixture
 def crashed(emulator: Emulator) -> tuple[Engine, str]:
-    """A stack whose create of "snap" was killed: the engine, and the snapshot left behind."""
+    """A stack whose CLI died creating "snap": the engine, and the snapshot left behind."""
     engine = engine_for("ci", emulator)
-    kill_after_create_snapshot(engine, emulator, "ci")
+    kill_cli_after_create_snapshot(engine, emulator, "ci")
     assert engine.state("snap") is None
     assert list(engine.pending_creates()) == ["snap"]
     (leftover,) = Ec2View(emulator.url).snapshot_ids()
     return engine, leftover
+
+
+def test_a_plugin_killed_mid_create_fails_the_create_and_leaves_nothing_pending(
+    emulator: Emulator, ec2: Ec2View
+) -> None:
+    engine = engine_for("ci", emulator)
+    kill_after_create_snapshot(engine, emulator, "ci")
+    assert engine.state("snap") is None
+    assert engine.pending_creates() == {}
+    assert engine.export()["deployment"]["pending_operations"] == []
+    assert len(ec2.snapshot_ids()) == 1  # the snapshot exists, unknown to the checkpoint
+
+
+def test_the_next_run_carries_the_pending_create_until_a_refresh(
+    crashed: tuple[Engine, str], emulator: Emulator
+) -> None:
+    engine, _ = crashed
+    later = Engine.from_export(engine.export(), plugin_for(emulator), engine.serialized_provider)
+    assert (later.project, later.stack) == (PROJECT, "ci")
+    later.up("snap", inputs("ci"))
+    assert list(later.pending_creates()) == ["snap"]
+    later.refresh_all()
+    assert later.pending_creates() == {}
 
 
 def test_the_leftover_is_listed_then_deleted(
@@ -130,10 +181,10 @@ def test_a_second_create_leaves_other_stacks_alone(
     assert raw[OWNER_TAG] == f"{PROJECT}/other/snap"
 
     ours = engine_for("ci", emulator)
-    kill_after_create_snapshot(ours, emulator, "ci")
+    kill_cli_after_create_snapshot(ours, emulator, "ci")
     (leftover,) = ec2.snapshot_ids() - {theirs}
 
-    again = engine_for("ci", emulator)
+    again = Engine.from_export(ours.export(), plugin_for(emulator), ours.serialized_provider)
     recreated = again.up("snap", inputs("ci")).id
     assert ec2.snapshot_ids() == {theirs, leftover, recreated}  # nothing adopted or deleted
 

@@ -1,0 +1,5 @@
+"""Toy resources in a chain: see ``tests.harness.toy_programs.chain``."""
+
+from tests.harness.toy_programs import chain
+
+chain()
