@@ -29,6 +29,7 @@ AWS layer.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,8 @@ def read_export(exported: Any) -> StackExport:
     pending_resources = [
         _mapping(op.get("resource"), "a pending operation's resource") for op in operations
     ]
+    resources = [_revealed(r) for r in resources]
+    pending_resources = [_revealed(r) for r in pending_resources]
     project, stack = _project_and_stack([*resources, *pending_resources])
     for resource in [*resources, *pending_resources]:
         _refuse_secrets_of_ours(resource)
@@ -194,7 +197,23 @@ def _refuse_secrets_of_ours(resource: Mapping[str, Any]) -> None:
             )
 
 
+def _revealed(value: Any) -> Any:
+    """``value`` with each secret that ``--show-secrets`` wrote (``plaintext``, JSON text) put
+    back as its value; ciphertext is left as it is."""
+    if isinstance(value, Mapping):
+        if SECRET_SIGNATURE in value and isinstance(value.get("plaintext"), str):
+            try:
+                return _revealed(json.loads(value["plaintext"]))
+            except ValueError:
+                return value  # not what Pulumi writes: left as a secret, and so refused
+        return {key: _revealed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item) for item in value]
+    return value
+
+
 def _has_secret(value: Any) -> bool:
+    """Whether ``value`` holds a secret the export does not show (ciphertext)."""
     if isinstance(value, Mapping):
         return SECRET_SIGNATURE in value or any(_has_secret(v) for v in value.values())
     if isinstance(value, list):

@@ -217,11 +217,16 @@ class ResourceState:
 
 @dataclass(frozen=True)
 class PendingCreate:
-    """A ``creating`` pending operation of the checkpoint: a Create sent and never answered."""
+    """A pending operation of the checkpoint: a Create (``creating``) or an Update
+    (``updating``, with the resource's ID) sent and never answered. The engine records the
+    step's new state, whose inputs are the checked news (``doCreate``/``doUpdate`` in pulumi's
+    ``pkg/backend/snapshot.go``)."""
 
     name: str
     type: str
     inputs: dict[str, Any]
+    operation: str = "creating"
+    id: str = ""
 
 
 @dataclass(frozen=True)
@@ -447,10 +452,10 @@ class Engine:
     def pending_creates(self) -> dict[str, dict[str, Any]]:
         """Resource name → inputs of each ``creating`` operation in the checkpoint."""
         with self._guard:
-            return {op.name: op.inputs for op in self._pending_ops}
+            return {op.name: op.inputs for op in self._pending_ops if op.operation == "creating"}
 
     def pending_operations(self) -> list[PendingCreate]:
-        """The checkpoint's ``creating`` operations, oldest first."""
+        """The checkpoint's pending operations (``creating``, ``updating``), oldest first."""
         with self._guard:
             return list(self._pending_ops)
 
@@ -487,7 +492,7 @@ class Engine:
                 for state in self._pending_deletes
             ]
             creating = [
-                {"resource": self._pending_entry(op, show_secrets), "type": "creating"}
+                {"resource": self._pending_entry(op, show_secrets), "type": op.operation}
                 for op in self._pending_ops
             ]
             saved_at = self._saved_at
@@ -528,13 +533,14 @@ class Engine:
         return entry
 
     def _pending_entry(self, op: PendingCreate, show_secrets: bool) -> dict[str, Any]:
-        return {
+        entry = {
             "urn": self._urn(op.name, op.type),
             "custom": True,
             "type": op.type,
             "inputs": encode_secrets(public(op.inputs), show_secrets=show_secrets),
             "parent": self._stack_urn(),
         }
+        return {**entry, "id": op.id} if op.id else entry
 
     @classmethod
     def from_export(
@@ -566,8 +572,8 @@ class Engine:
             if resource["type"] != STACK_TYPE:
                 engine._load_resource(resource)
         for operation in deployment.get("pending_operations") or []:
-            if operation["type"] == "creating":
-                engine._load_pending_create(operation["resource"])
+            if operation["type"] in ("creating", "updating"):
+                engine._load_pending_create(operation["resource"], operation["type"])
         engine._saved_at = deployment["manifest"]["time"]
         return engine
 
@@ -594,9 +600,10 @@ class Engine:
             else:
                 self._states[name] = state
 
-    def _load_pending_create(self, resource: Mapping[str, Any]) -> None:
+    def _load_pending_create(self, resource: Mapping[str, Any], operation: str) -> None:
         inputs = {**decode_secrets(resource.get("inputs") or {})}
-        op = PendingCreate(_name_of(resource["urn"]), resource["type"], inputs)
+        name = _name_of(resource["urn"])
+        op = PendingCreate(name, resource["type"], inputs, operation, resource.get("id", ""))
         with self._guard:
             self._types.setdefault(op.name, op.type)
             self._pending_ops.append(op)
@@ -900,8 +907,8 @@ class Engine:
         return self._result(state, StepKind.CREATE)
 
     def _end_operation(self, operation: PendingCreate) -> None:
-        """Create answered (success or failure): its pending operation leaves the checkpoint,
-        unless the CLI died, and writes nothing more."""
+        """Create or Update answered (success or failure): its pending operation leaves the
+        checkpoint, unless the CLI died, and writes nothing more."""
         with self._guard:
             if self._dead:
                 raise EngineDiedError("the CLI died while Create was in flight")
@@ -911,18 +918,25 @@ class Engine:
     def _update(
         self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome, options: Options
     ) -> StepResult:
-        response = self.plugin.update(
-            provider_pb2.UpdateRequest(
-                id=old.id,
-                urn=self.urn(old.name),
-                name=old.name,
-                type=self.type_of(old.name),
-                olds=to_struct(strip_secrets(old.outputs)),
-                news=to_struct(strip_secrets(checked)),
-                old_inputs=to_struct(strip_secrets(old.inputs)),
-                timeout=options.timeout("update"),
+        operation = PendingCreate(old.name, old.type, checked, "updating", old.id)
+        with self._guard:  # the checkpoint records the operation before Update is sent
+            self._pending_ops.append(operation)
+            self._saved_at = _now()
+        try:
+            response = self.plugin.update(
+                provider_pb2.UpdateRequest(
+                    id=old.id,
+                    urn=self.urn(old.name),
+                    name=old.name,
+                    type=self.type_of(old.name),
+                    olds=to_struct(strip_secrets(old.outputs)),
+                    news=to_struct(strip_secrets(checked)),
+                    old_inputs=to_struct(strip_secrets(old.inputs)),
+                    timeout=options.timeout("update"),
+                )
             )
-        )
+        finally:
+            self._end_operation(operation)
         outputs = annotate_secrets(from_struct(response.properties), checked)
         new = replace(old, inputs=checked, outputs=outputs, options=options)
         self._store(new)

@@ -4,29 +4,24 @@ Two cases, as the engine tells them apart (``createSnapshotMutation`` in pulumi'
 ``pkg/backend/snapshot.go``): when only the plugin dies, the CLI gets an error for Create and
 removes its ``creating`` operation, so the checkpoint keeps no trace; when the CLI itself dies
 (with its plugin), the checkpoint keeps the ``creating`` operation, and later runs carry it
-forward. Either way the snapshot is left with no state, and ``python -m sg_snapshot_provider
-orphans`` finds it by its owner tag, then deletes it."""
+forward. Either way the snapshot is left with no state; what ``orphans`` then deletes (and never
+deletes) is ``test_orphans.py``."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.inputs import OWNER_TAG
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
 from tests.harness import Engine, PluginError, PluginProcess
 from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import plugin_environment, start_plugin
+from tests.harness.plugin import start_plugin
 
 PROJECT = "orphans-test"
 
@@ -107,21 +102,6 @@ def kill_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -
     emulator.set_pending_seconds(0)
 
 
-def orphans(state: dict[str, Any], tmp_path: Path, emulator: Emulator, *extra: str) -> str:
-    path = tmp_path / "state.json"
-    path.write_text(json.dumps(state))
-    done = subprocess.run(
-        [sys.executable, "-m", "sg_snapshot_provider", "orphans", "--state", str(path), *extra],
-        env=plugin_environment(emulator.url),
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture
 def crashed(emulator: Emulator) -> tuple[Engine, str]:
     """A stack whose CLI died creating "snap": the engine, and the snapshot left behind."""
@@ -154,67 +134,3 @@ def test_the_next_run_carries_the_pending_create_until_a_refresh(
     assert list(later.pending_creates()) == ["snap"]
     later.refresh_all()
     assert later.pending_creates() == {}
-
-
-def test_the_leftover_is_listed_then_deleted(
-    crashed: tuple[Engine, str], emulator: Emulator, ec2: Ec2View, tmp_path: Path
-) -> None:
-    engine, leftover = crashed
-    assert ec2.snapshot(leftover) is not None
-    listed = orphans(engine.export(), tmp_path, emulator)
-    assert leftover in listed
-    assert "resource snap" in listed
-    assert ec2.snapshot_ids() == {leftover}  # listing deletes nothing
-
-    deleted = orphans(engine.export(), tmp_path, emulator, "--delete")
-    assert f"deleted {leftover}" in deleted
-    assert ec2.snapshot_ids() == set()
-
-
-def test_a_second_create_leaves_other_stacks_alone(
-    emulator: Emulator, ec2: Ec2View, tmp_path: Path
-) -> None:
-    other = engine_for("other", emulator)
-    theirs = other.up("snap", inputs("other")).id
-    assert ec2.snapshot(theirs) is not None
-    raw = {t["Key"]: t["Value"] for t in (ec2.snapshot(theirs) or {}).get("Tags", [])}
-    assert raw[OWNER_TAG] == f"{PROJECT}/other/snap"
-
-    ours = engine_for("ci", emulator)
-    kill_cli_after_create_snapshot(ours, emulator, "ci")
-    (leftover,) = ec2.snapshot_ids() - {theirs}
-
-    again = Engine.from_export(ours.export(), plugin_for(emulator), ours.serialized_provider)
-    recreated = again.up("snap", inputs("ci")).id
-    assert ec2.snapshot_ids() == {theirs, leftover, recreated}  # nothing adopted or deleted
-
-    listed = orphans(again.export(), tmp_path, emulator, "--delete")
-    assert leftover in listed
-    assert theirs not in listed
-    assert recreated not in listed
-    assert ec2.snapshot_ids() == {theirs, recreated}
-    assert "no orphaned snapshots" in orphans(other.export(), tmp_path, emulator)
-
-
-def test_a_state_that_holds_the_snapshot_lists_nothing(
-    emulator: Emulator, ec2: Ec2View, tmp_path: Path
-) -> None:
-    engine = engine_for("ci", emulator)
-    created = engine.up("snap", inputs("ci")).id
-    listed = orphans(engine.export(), tmp_path, emulator, "--delete")
-    assert "no orphaned snapshots of stack orphans-test/ci in us-east-1" in listed
-    assert ec2.snapshot_ids() == {created}
-
-
-def test_not_an_export_is_a_clear_error(tmp_path: Path, emulator: Emulator) -> None:
-    path = tmp_path / "state.json"
-    path.write_text(json.dumps({"resources": []}))
-    done = subprocess.run(
-        [sys.executable, "-m", "sg_snapshot_provider", "orphans", "--state", str(path)],
-        env=plugin_environment(emulator.url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
-    assert "pulumi stack export" in done.stderr

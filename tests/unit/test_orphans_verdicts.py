@@ -269,3 +269,12 @@ def test_a_named_snapshot_the_export_holds_is_refused() -> None:
     found = snapshot(snapshot_id="snap-00000001", token=OTHER_TOKEN)
     with pytest.raises(UnsureError, match="holds it"):
         named_unrecorded(judge(state, [found]), state, ["snap-00000001"])
+
+
+def test_secrets_shown_by_show_secrets_are_read() -> None:
+    """`pulumi stack export --show-secrets` writes each secret as JSON text under plaintext."""
+    shown = {**SECRET, "plaintext": '["snap-0123456789abcdef0"]'}
+    del shown["ciphertext"]
+    series = {"urn": urn("series", SERIES_TYPE), "type": SERIES_TYPE}
+    state = read_export(export([{**series, "outputs": {"snapshot_ids": shown}}]))
+    assert only_verdict(state, snapshot()) == (False, "a resource of the export holds it")
