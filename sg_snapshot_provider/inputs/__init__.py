@@ -41,6 +41,7 @@ from .common import (
     without_provider_tags,
 )
 from .snapshot import (
+    ADOPT_FROM_OWNER,
     ADOPT_SNAPSHOT_ID,
     COMPLETION_TIMEOUT_SECONDS,
     CREATED_AT,
@@ -68,6 +69,7 @@ from .snapshot import (
 )
 
 __all__ = [
+    "ADOPT_FROM_OWNER",
     "ADOPT_SNAPSHOT_ID",
     "COMPLETION_TIMEOUT_SECONDS",
     "CREATED_AT",
