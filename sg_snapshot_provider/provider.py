@@ -53,6 +53,7 @@ from .providers.common import (
     from_engine,
     invalid_inputs,
 )
+from .providers.rollback import undone_on_failure
 
 
 class StorageGatewaySnapshotProvider(ConfiguredProvider):
@@ -187,26 +188,25 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
         created_at = _created_at(old_outs)
-        old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
-        aws.update_snapshot_tags(
-            ec2,
-            id_,
-            tag_changes(
-                without_provider_tags(old_tags),
-                _known_tags(args.tags_all),
-                self._settings.ignore_tags,
-            ),
-            self._policy,
-            created_at=created_at,
-        )
         outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS or k == "description"}
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
+        # The wait (which writes nothing) comes first: once the tags are written nothing may
+        # fail any more, since the engine would keep the old outputs (see providers.rollback).
         if args.wait_for_completion is True and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = aws.wait_for_snapshot_completed(
                 ec2, id_, timeout, self._policy, created_at=created_at
             )
             outs.update(_described(info))
+        old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
+        new_tags, ignore = _known_tags(args.tags_all), self._settings.ignore_tags
+
+        def retag(changes: TagChanges) -> None:
+            aws.update_snapshot_tags(ec2, id_, changes, self._policy, created_at=created_at)
+
+        # DeleteTags may succeed and CreateTags fail: then the old tags are put back.
+        with undone_on_failure(lambda: retag(tag_changes(new_tags, old_tags, ignore)), "tags"):
+            retag(tag_changes(old_tags, new_tags, ignore))
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
