@@ -26,12 +26,16 @@ from .inputs import (
     CREATE_TOKEN_TAG,
     CREATED_AT,
     INPUT_KEYS,
+    MAX_TAGS,
     OUTPUT_KEYS,
+    OWNER_TAG,
     RECOVERY_POINT_TIME,
+    RESERVED_TAGS,
     TAGS,
     TAGS_ALL,
     VOLUME_ARN,
     SnapshotArgs,
+    TagChanges,
     Unknown,
     VolumeArn,
     contains_unknown,
@@ -51,6 +55,7 @@ from .providers.common import (
     invalid_inputs,
     with_create_token,
 )
+from .providers.rollback import undone_on_failure
 
 
 class StorageGatewaySnapshotProvider(ConfiguredProvider):
@@ -104,25 +109,24 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
 
     def _adopt(self, args: SnapshotArgs, volume: VolumeArn, snapshot_id: str) -> CreateResult:
         """Take over an existing snapshot of the caller's, as an import followed by an up
-        would: its tags become the declared ones; nothing else is written. A missing or
-        foreign snapshot, or a description EC2 cannot give it, fails before any write."""
+        would: its tags become the declared ones and its owner tag names this resource;
+        nothing else is written. A missing or foreign snapshot, one another resource holds,
+        or a description EC2 cannot give it, fails before any write."""
         ec2 = aws.ec2_client(volume.region, self._settings)
         info = aws.find_own_snapshot(ec2, snapshot_id, self._policy)
+        _refuse_if_held(snapshot_id, info.tags.get(OWNER_TAG), args)
         if isinstance(args.description, str) and args.description != info.description:
             raise SnapshotAdoptError(
-                f"adopting EBS snapshot {snapshot_id}: its description is "
-                f"{info.description!r}, not {args.description!r}, and EC2 cannot change a "
-                "snapshot's description; declare its description or leave description out"
+                # Neither description is quoted: the declared one may be a secret.
+                f"adopting EBS snapshot {snapshot_id}: its description differs from the "
+                "declared description, and EC2 cannot change a snapshot's description; declare "
+                "its description (aws ec2 describe-snapshots shows it) or leave description out"
             )
+        changes = tag_changes(
+            without_provider_tags(info.tags), _known_tags(args.tags_all), self._settings.ignore_tags
+        )
         aws.update_snapshot_tags(
-            ec2,
-            snapshot_id,
-            tag_changes(
-                without_provider_tags(info.tags),
-                _known_tags(args.tags_all),
-                self._settings.ignore_tags,
-            ),
-            self._policy,
+            ec2, snapshot_id, _with_owner(changes, info.tags, args), self._policy
         )
         outs = _outputs(args, volume, info.snapshot_id, state=info.state)
         outs.update(_described(info))
@@ -194,26 +198,25 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
         created_at = _created_at(old_outs)
-        old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
-        aws.update_snapshot_tags(
-            ec2,
-            id_,
-            tag_changes(
-                without_provider_tags(old_tags),
-                _known_tags(args.tags_all),
-                self._settings.ignore_tags,
-            ),
-            self._policy,
-            created_at=created_at,
-        )
         outs = {k: v for k, v in old_outs.items() if k in OUTPUT_KEYS or k == "description"}
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
+        # The wait (which writes nothing) comes first: once the tags are written nothing may
+        # fail any more, since the engine would keep the old outputs (see providers.rollback).
         if args.wait_for_completion is True and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = aws.wait_for_snapshot_completed(
                 ec2, id_, timeout, self._policy, created_at=created_at
             )
             outs.update(_described(info))
+        old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
+        new_tags, ignore = _known_tags(args.tags_all), self._settings.ignore_tags
+
+        def retag(changes: TagChanges) -> None:
+            aws.update_snapshot_tags(ec2, id_, changes, self._policy, created_at=created_at)
+
+        # DeleteTags may succeed and CreateTags fail: then the old tags are put back.
+        with undone_on_failure(lambda: retag(tag_changes(new_tags, old_tags, ignore)), "tags"):
+            retag(tag_changes(old_tags, new_tags, ignore))
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -229,6 +232,39 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         if args is None or _has_unknown(args):
             raise invalid_inputs("StorageGatewaySnapshot", failures)
         return args
+
+
+# --- adoption -------------------------------------------------------------------------------
+
+
+def _refuse_if_held(snapshot_id: str, holder: str | None, args: SnapshotArgs) -> None:
+    """Refuse a snapshot whose owner tag names another resource: that resource (a series
+    member, another stack's snapshot) may still hold it in its state, and destroying the
+    adopter would delete it under it. The tag cannot say whether the holder let it go
+    (``retain_on_delete``, a destroyed stack), so only the user can: ``adopt_from_owner``
+    naming that very owner. An untagged snapshot (made outside the provider) and one this
+    resource owns already are adopted as they are."""
+    if holder is None or holder in (args.stack_resource, args.adopt_from_owner):
+        return
+    raise SnapshotAdoptError(
+        f"adopting EBS snapshot {snapshot_id}: its tag {OWNER_TAG} names {holder}, which may "
+        "still hold it (and delete it when destroyed); adopt another snapshot, or, if that "
+        "resource let it go (retain_on_delete, a destroyed stack), set "
+        f'adopt_from_owner="{holder}" to take it over'
+    )
+
+
+def _with_owner(changes: TagChanges, tags: Mapping[str, str], args: SnapshotArgs) -> TagChanges:
+    """``changes`` plus the owner tag naming the adopter, so that ``orphans`` and a later
+    adoption see the new owner; left out, as at create, when EC2's 50 tags leave no room."""
+    owner = args.stack_resource
+    if not isinstance(owner, str) or tags.get(OWNER_TAG) == owner:
+        return changes
+    after = changes.apply(without_provider_tags(tags))
+    reserved = {key for key in tags if key in RESERVED_TAGS} | {OWNER_TAG}
+    if len(after) + len(reserved) > MAX_TAGS:
+        return changes
+    return TagChanges(changes.to_delete, {**changes.to_set, OWNER_TAG: owner})
 
 
 # --- outputs --------------------------------------------------------------------------------

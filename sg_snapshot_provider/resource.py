@@ -43,6 +43,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """Whether the snapshot was taken from the volume's latest recovery point."""
     adopt_snapshot_id: pulumi.Output[str | None]
     """The existing snapshot this resource took over, if it did."""
+    adopt_from_owner: pulumi.Output[str | None]
+    """The owner tag value the adopted snapshot carried, when the program allowed taking it over."""
     stack_resource: pulumi.Output[str | None]
     """``project/stack/resource``, set by this class: the snapshot's owner tag (never diffed)."""
 
@@ -96,6 +98,7 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         triggers: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | None = None,
         from_recovery_point: pulumi.Input[bool] = False,
         adopt_snapshot_id: pulumi.Input[str] | None = None,
+        adopt_from_owner: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Take a snapshot of ``volume_arn``.
@@ -116,7 +119,14 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             when the gateway is unreachable or the volume is irrecoverable. A change replaces.
         :param adopt_snapshot_id: Take over this existing snapshot of yours instead of making
             one (dynamic providers cannot ``pulumi import``): its tags become the declared ones,
-            and a destroy deletes it. A change replaces.
+            and a destroy deletes it. A change replaces. A snapshot whose owner tag
+            (``sg-snapshot-provider:owner``) names another resource is refused: that resource
+            may still hold it.
+        :param adopt_from_owner: With ``adopt_snapshot_id``: take the snapshot over although
+            its owner tag names this other owner (``project/stack/resource``, as the refusal
+            names it), because that owner let it go (``retain_on_delete``, a destroyed stack).
+            The owner tag then names this resource. Only read when adopting: a change plans
+            nothing.
         :param opts: Pulumi resource options.
         """
         props: dict[str, Any] = {
@@ -136,6 +146,7 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
                 "adopt_snapshot_id",
                 "the adopted snapshot's ID becomes the resource ID, which Pulumi never encrypts",
             ),
+            "adopt_from_owner": adopt_from_owner,
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))

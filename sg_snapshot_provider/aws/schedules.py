@@ -2,7 +2,8 @@
 
 Every call goes through the one retry loop (``retry.call_with_retries``) with the same passing
 gateway states as CreateSnapshot (``retry.gateway_busy``). All three calls are idempotent (they
-set, read or remove one schedule), so a lost answer is simply retried.
+set, read or remove one schedule), so a lost answer is simply retried; a delete whose every
+answer was lost looks whether the schedule is gone before it reports a failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import AwsOperationError, SnapshotScheduleNotFoundError
-from .errors import error_code, is_not_supported, is_schedule_not_found, is_volume_not_found
+from .errors import (
+    FailureKind,
+    classify,
+    error_code,
+    is_not_supported,
+    is_schedule_not_found,
+    is_volume_not_found,
+)
 from .errors import translate as translate_error
 from .retry import RetryPolicy, call_with_retries, gateway_busy
 
@@ -127,10 +135,34 @@ def delete_snapshot_schedule(
             return ScheduleDeletion.ALREADY_GONE
         if is_not_supported(err):
             return ScheduleDeletion.NOT_SUPPORTED
+        if _gone_after_all(client, err, volume_arn, policy):
+            return ScheduleDeletion.DELETED
         raise _translate(err, DELETING, volume_arn, "DeleteSnapshotSchedule", policy) from err
     except BotoCoreError as err:
+        if _gone_after_all(client, err, volume_arn, policy):
+            return ScheduleDeletion.DELETED
         raise _translate(err, DELETING, volume_arn, "DeleteSnapshotSchedule", policy) from err
     return ScheduleDeletion.DELETED
+
+
+def _gone_after_all(
+    client: StorageGatewayClient,
+    err: ClientError | BotoCoreError,
+    volume_arn: str,
+    policy: RetryPolicy,
+) -> bool:
+    """Whether an attempt whose answer was lost deleted the schedule after all (each retry is
+    then refused, or lost, too): reporting a failure would keep in the state a schedule that
+    is gone. One DescribeSnapshotSchedule, on this failure path only."""
+    if classify(err) is not FailureKind.AMBIGUOUS:
+        return False
+    try:
+        find_snapshot_schedule(client, volume_arn, policy)
+    except SnapshotScheduleNotFoundError:
+        return True
+    except AwsOperationError:
+        return False  # still unknown: report the delete's own error
+    return False
 
 
 def _translate(

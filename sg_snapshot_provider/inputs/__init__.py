@@ -43,6 +43,7 @@ from .common import (
     without_provider_tags,
 )
 from .snapshot import (
+    ADOPT_FROM_OWNER,
     ADOPT_SNAPSHOT_ID,
     COMPLETION_TIMEOUT_SECONDS,
     CREATED_AT,
@@ -71,6 +72,7 @@ from .snapshot import (
 )
 
 __all__ = [
+    "ADOPT_FROM_OWNER",
     "ADOPT_SNAPSHOT_ID",
     "COMPLETION_TIMEOUT_SECONDS",
     "CREATED_AT",

@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 from .common import (
     CREATE_TOKEN,
     NO_IGNORED_TAGS,
+    TAG_VALUE_MAX,
     Failure,
     IgnoreTags,
     Unknown,
@@ -46,6 +47,10 @@ STACK_RESOURCE = "stack_resource"
 FROM_RECOVERY_POINT = "from_recovery_point"
 #: Take over an existing snapshot instead of making one.
 ADOPT_SNAPSHOT_ID = "adopt_snapshot_id"
+#: With ``adopt_snapshot_id``: the owner tag value (``project/stack/resource``) the user
+#: expects on a snapshot another resource let go, to take it over. Only read by create, never
+#: diffed: adding or dropping it plans nothing.
+ADOPT_FROM_OWNER = "adopt_from_owner"
 INPUT_KEYS: Final = (
     VOLUME_ARN,
     DESCRIPTION,
@@ -57,6 +62,7 @@ INPUT_KEYS: Final = (
     ADOPT_SNAPSHOT_ID,
     STACK_RESOURCE,
     CREATE_TOKEN,
+    ADOPT_FROM_OWNER,
 )
 
 TAGS_ALL = "tags_all"
@@ -119,6 +125,8 @@ class SnapshotArgs:
     #: The token the next create's snapshot carries (made by check); None in inputs written
     #: before check made them.
     create_token: str | None = None
+    #: The owner tag value a snapshot to adopt may carry (None: only an unowned one or one's own).
+    adopt_from_owner: str | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -141,6 +149,8 @@ class SnapshotArgs:
             props[STACK_RESOURCE] = self.stack_resource
         if self.create_token is not None:
             props[CREATE_TOKEN] = self.create_token
+        if self.adopt_from_owner is not None:
+            props[ADOPT_FROM_OWNER] = self.adopt_from_owner
         return props
 
 
@@ -179,6 +189,7 @@ def parse_args(
                 "new one: set one of them",
             )
         )
+    adopt_from_owner = _check_adopt_from_owner(props, failures)
     tags = check_tags(props.get(TAGS), failures)
     wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
@@ -206,6 +217,7 @@ def parse_args(
         from_recovery_point,
         adopt,
         create_token_of(props),
+        adopt_from_owner,
     )
     return args, []
 
@@ -225,6 +237,35 @@ def _check_snapshot_id(value: Any, failures: list[Failure]) -> str | Unknown | N
             ADOPT_SNAPSHOT_ID,
             "adopt_snapshot_id must be an EBS snapshot ID such as snap-0123456789abcdef0 "
             f"(snap- and 8 or 17 hexadecimal digits); got {_shown(value)}",  # never the value
+        )
+    )
+    return None
+
+
+def _check_adopt_from_owner(
+    props: Mapping[str, Any], failures: list[Failure]
+) -> str | Unknown | None:
+    """The owner tag value the user expects on the snapshot to adopt: text a tag value can be
+    (it is compared with one), and only together with ``adopt_snapshot_id``."""
+    value = props.get(ADOPT_FROM_OWNER)
+    if value is None or isinstance(value, Unknown):
+        return value
+    if props.get(ADOPT_SNAPSHOT_ID) is None:
+        failures.append(
+            Failure(
+                ADOPT_FROM_OWNER,
+                "adopt_from_owner only applies with adopt_snapshot_id: set adopt_snapshot_id "
+                "or leave adopt_from_owner out",
+            )
+        )
+        return None
+    if isinstance(value, str) and 1 <= len(value) <= TAG_VALUE_MAX:
+        return value
+    failures.append(
+        Failure(
+            ADOPT_FROM_OWNER,
+            "adopt_from_owner must be the owner tag's value on the snapshot to take over "
+            f"(project/stack/resource, 1 to {TAG_VALUE_MAX} characters); got {type_name(value)}",
         )
     )
     return None

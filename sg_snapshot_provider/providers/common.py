@@ -100,18 +100,26 @@ def invalid_inputs(resource: str, failures: list[Failure]) -> ValueError:
     return ValueError(f"invalid {resource} inputs: {problems or 'unknown'}")
 
 
-def from_engine(value: Any) -> Any:
+def from_engine(props: Any) -> Any:
     """Plain values for the pure modules: secrets unwrapped (the providers do not accept
-    secrets, but be safe), both of Pulumi's unknown markers mapped to inputs.UNKNOWN, and
-    ``__provider`` dropped."""
+    secrets, but be safe), both of Pulumi's unknown markers mapped to inputs.UNKNOWN, and the
+    engine's ``__provider`` dropped. Only the top-level key is the engine's: one inside
+    ``tags`` or ``triggers`` is the user's and is kept like any other key."""
+    value = _plain(props)
+    if isinstance(value, dict):
+        value.pop(PROVIDER_KEY, None)
+    return value
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, PulumiUnknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
         return UNKNOWN
     if rpc.is_rpc_secret(value):
-        return from_engine(rpc.unwrap_rpc_secret(value))
+        return _plain(rpc.unwrap_rpc_secret(value))
     if isinstance(value, Mapping):
-        return {k: from_engine(v) for k, v in value.items() if k != PROVIDER_KEY}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [from_engine(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 

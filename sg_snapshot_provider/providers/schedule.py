@@ -2,7 +2,8 @@
 ``inputs.schedule`` and ``aws.schedules``.
 
 AWS calls per engine call: check and diff none; create and update one UpdateSnapshotSchedule;
-read one DescribeSnapshotSchedule; delete one DeleteSnapshotSchedule (plus retries).
+read one DescribeSnapshotSchedule; delete one DeleteSnapshotSchedule (plus retries). An update
+that fails sends the old schedule back (one more UpdateSnapshotSchedule).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ..inputs.schedule import (
     parse_schedule_args,
 )
 from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs
+from .rollback import undone_on_failure
 
 #: The type token of ``VolumeSnapshotSchedule`` (a ``pulumi.dynamic.Resource`` subclass).
 SCHEDULE_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSchedule"
@@ -75,7 +77,11 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
         old_outs = from_engine(olds)
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
-        self._update(volume, args)
+        # A failed UpdateSnapshotSchedule may have been done all the same (an answer lost
+        # after the work): the engine keeps the old outputs, so the old schedule is sent back,
+        # and Storage Gateway again holds what the state says (providers.rollback).
+        with undone_on_failure(lambda: self._restore(volume, old_outs), "schedule"):
+            self._update(volume, args)
         outs = _outputs(args, volume, timezone=old_outs.get(TIMEZONE))
         if args.description is None and isinstance(old_outs.get(DESCRIPTION), str):
             # Not sent, so the schedule keeps the description it had.
@@ -117,6 +123,19 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
             int(args.recurrence_in_hours),  # type: ignore[arg-type]
             None if args.description is None else str(args.description),
             _known_tags(args.tags_all),
+            self._policy,
+        )
+
+    def _restore(self, volume: VolumeArn, old_outs: Mapping[str, Any]) -> None:
+        """The schedule the old outputs describe, sent again."""
+        description = old_outs.get(DESCRIPTION)
+        update_snapshot_schedule(
+            storagegateway_client(volume.region, self._settings),
+            volume.arn,
+            int(old_outs["start_at"]),
+            int(old_outs["recurrence_in_hours"]),
+            description if isinstance(description, str) else None,
+            _known_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}),
             self._policy,
         )
 

@@ -25,7 +25,9 @@ unless it deleted that snapshot again:
   again; a destroy deletes it with the rest.
 
 Tags are changed before the new snapshot is taken, so a tag failure fails the update with
-nothing new made.
+nothing new made; if the tags were changed and the new snapshot then fails, the older
+snapshots' tags are put back (``providers.rollback``), so that EC2 matches the old outputs the
+engine keeps.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ from .common import (
     invalid_inputs,
     with_create_token,
 )
+from .rollback import undone_on_failure
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -143,19 +146,27 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = ec2_client(volume.region, self._settings)
         members = members_from_outputs(old_outs)
-        # 1. Tags first: a failure here fails the update before anything new exists.
-        old_tags = old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}
-        changes = tag_changes(
-            without_provider_tags(old_tags),
-            _known_tags(args.tags_all),
-            self._settings.ignore_tags,
-        )
-        if not changes.empty and members:
-            members = self._retag(ec2, members, changes)
-        # 2. A new trigger: one new snapshot (deleted again if its wait fails).
-        if not same_trigger(old_outs.get(TRIGGER), args.trigger):
-            members.insert(0, self._take_snapshot(volume, args))
-        # 3. Only now that the newest exists: the oldest beyond keep.
+        old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
+        new_tags, ignore = _known_tags(args.tags_all), self._settings.ignore_tags
+        changes = tag_changes(old_tags, new_tags, ignore)
+        # 1. Tags first, then 2. a new trigger's snapshot (deleted again if its wait fails).
+        # If anything fails, the engine keeps the old outputs, tags included: the tags of the
+        # older snapshots are then put back, so that EC2 matches the state again and the next
+        # preview compares with what EC2 has (providers.rollback). Tags go first, rather than
+        # after the new snapshot, so that no failure can leave a snapshot the state misses.
+        retagged = members
+
+        def undo() -> None:
+            if retagged and not changes.empty:
+                self._retag(ec2, retagged, tag_changes(new_tags, old_tags, ignore))
+
+        with undone_on_failure(undo, "tags of the older snapshots"):
+            if not changes.empty and members:
+                members = retagged = self._retag(ec2, members, changes)
+            if not same_trigger(old_outs.get(TRIGGER), args.trigger):
+                members.insert(0, self._take_snapshot(volume, args))
+        # 3. Only now that the newest exists: the oldest beyond keep (a failed delete is a
+        # warning, never a failed update).
         members = self._delete_beyond_keep(id_, ec2, members, int(args.keep))  # type: ignore[arg-type]
         return UpdateResult(_outputs(args, volume, members))
 

@@ -9,8 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.inputs import OWNER_TAG
+from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 from tests.harness import Engine, PluginError, PluginProcess, StepKind
 from tests.harness.ec2 import Ec2View
@@ -172,6 +174,7 @@ def test_adopt__the_same_description_is_fine_another_is_refused_before_any_write
     with pytest.raises(PluginError) as failed:
         engine.up("kept", adopting(existing, description="something else"))
     assert "EC2 cannot change a snapshot's description" in failed.value.message
+    assert "something else" not in failed.value.message  # it may be a secret
     assert calls(emulator) == ["DescribeSnapshots"]
     assert ec2.tags(existing) == {"old": "1"}
 
@@ -207,4 +210,146 @@ def test_adopt__with_from_recovery_point_is_a_named_check_failure(
 ) -> None:
     outcome = engine.check("kept", adopting("snap-0123456789abcdef0", from_recovery_point=True))
     assert [f.property for f in outcome.failures] == ["adopt_snapshot_id"]
+    assert emulator.calls() == []
+
+
+# --- adopting a snapshot another resource holds -------------------------------------------------
+
+STACK = "sg-snapshot-provider/test"
+ADOPTER = f"{STACK}/kept"
+
+
+def owner_of(ec2: Ec2View, snapshot_id: str) -> str | None:
+    snapshot = ec2.snapshot(snapshot_id) or {}
+    return {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}.get(OWNER_TAG)
+
+
+def held_snapshot(engine: Engine, name: str, *, stack: str = "test") -> str:
+    """A snapshot the provider made for resource ``name`` of ``stack`` (its owner tag)."""
+    holder = Engine(engine.plugin, engine.serialized_provider, stack=stack)
+    made = holder.up(
+        name,
+        {
+            "volume_arn": VOLUME_ARN,
+            "description": "held",
+            "stack_resource": f"sg-snapshot-provider/{stack}/{name}",
+        },
+    )
+    return made.id
+
+
+def test_adopt__a_series_member_is_refused_naming_its_owner_so_destroy_cannot_delete_it(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    series = Engine(engine.plugin, SnapshotSeriesProvider(), type_token=SERIES_TYPE)
+    inputs = {"volume_arn": VOLUME_ARN, "trigger": "1", "keep": 3}
+    held = series.up("nightly", {**inputs, "stack_resource": f"{STACK}/nightly"})
+    member = held.outputs["latest_snapshot_id"]
+    emulator.clear_calls()
+
+    with pytest.raises(PluginError) as failed:
+        engine.up("kept", adopting(member, stack_resource=ADOPTER))
+    message = failed.value.message
+    assert f"{OWNER_TAG} names {STACK}/nightly" in message
+    assert f'adopt_from_owner="{STACK}/nightly"' in message
+    assert calls(emulator) == ["DescribeSnapshots"]  # refused before any write
+    assert engine.state("kept") is None
+    assert owner_of(ec2, member) == f"{STACK}/nightly"
+    # The series still holds its snapshot, and its destroy deletes it.
+    series.destroy("nightly")
+    assert ec2.snapshot_ids() == set()
+
+
+def test_adopt__another_stacks_snapshot_is_refused(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    held = held_snapshot(engine, "db", stack="prod")
+    emulator.clear_calls()
+    with pytest.raises(PluginError) as failed:
+        engine.up("kept", adopting(held, stack_resource=ADOPTER))
+    assert "sg-snapshot-provider/prod/db" in failed.value.message
+    assert calls(emulator) == ["DescribeSnapshots"]
+    assert owner_of(ec2, held) == "sg-snapshot-provider/prod/db"
+
+
+def test_adopt__adopt_from_owner_takes_over_a_released_snapshot_and_tags_the_new_owner(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    released = held_snapshot(engine, "old", stack="prod")  # as left by retain_on_delete
+    emulator.clear_calls()
+    adopted = engine.up(
+        "kept",
+        adopting(
+            released, stack_resource=ADOPTER, adopt_from_owner="sg-snapshot-provider/prod/old"
+        ),
+    )
+    assert adopted.id == released
+    assert calls(emulator) == ["DescribeSnapshots", "CreateTags"]  # the owner tag only
+    assert owner_of(ec2, released) == ADOPTER
+    assert adopted.outputs["adopt_from_owner"] == "sg-snapshot-provider/prod/old"
+
+    # Dropping the opt-in afterwards plans nothing: it only matters when adopting.
+    emulator.clear_calls()
+    same = engine.up("kept", adopting(released, stack_resource=ADOPTER))
+    assert same.kind is StepKind.SAME
+    assert calls(emulator) == []
+
+
+def test_adopt__adopt_from_owner_naming_someone_else_is_refused(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    held = held_snapshot(engine, "db", stack="prod")
+    emulator.clear_calls()
+    with pytest.raises(PluginError) as failed:
+        engine.up(
+            "kept",
+            adopting(held, stack_resource=ADOPTER, adopt_from_owner=f"{STACK}/someone-else"),
+        )
+    assert "sg-snapshot-provider/prod/db" in failed.value.message
+    assert calls(emulator) == ["DescribeSnapshots"]
+    assert owner_of(ec2, held) == "sg-snapshot-provider/prod/db"
+
+
+def test_adopt__the_same_owner_adopts_again_without_opting_in(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    mine = held_snapshot(engine, "kept")  # made by this very resource, then forgotten
+    emulator.clear_calls()
+    adopted = engine.up("kept", adopting(mine, stack_resource=ADOPTER))
+    assert adopted.id == mine
+    assert calls(emulator) == ["DescribeSnapshots"]  # its tags and owner are already right
+    assert owner_of(ec2, mine) == ADOPTER
+
+
+def test_adopt__a_snapshot_without_owner_tag_is_adopted_and_gets_one(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    existing = existing_snapshot(emulator, "made by hand", {"team": "x"})
+    adopted = engine.up("kept", adopting(existing, stack_resource=ADOPTER, tags={"team": "x"}))
+    assert adopted.id == existing
+    assert calls(emulator) == ["DescribeSnapshots", "CreateTags"]
+    assert owner_of(ec2, existing) == ADOPTER
+    assert ec2.tags(existing) == {"team": "x"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ({"adopt_from_owner": "a/b/c"}, "adopt_from_owner only applies with adopt_snapshot_id"),
+        (
+            {"adopt_snapshot_id": "snap-0123456789abcdef0", "adopt_from_owner": 7.0},
+            "adopt_from_owner must be the owner tag's value",
+        ),
+        (
+            {"adopt_snapshot_id": "snap-0123456789abcdef0", "adopt_from_owner": ""},
+            "adopt_from_owner must be the owner tag's value",
+        ),
+    ],
+)
+def test_adopt__a_bad_adopt_from_owner_is_a_named_check_failure(
+    engine: Engine, emulator: Emulator, extra: dict[str, Any], reason: str
+) -> None:
+    outcome = engine.check("kept", {"volume_arn": VOLUME_ARN, "description": "d", **extra})
+    assert [f.property for f in outcome.failures] == ["adopt_from_owner"]
+    assert reason in outcome.failures[0].reason
     assert emulator.calls() == []

@@ -14,14 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import boto3
+from botocore.exceptions import ClientError
+
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, without_provider_tags
 from sg_snapshot_provider.provider import StorageGatewaySnapshotProvider
+from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE, VolumeSnapshotScheduleProvider
+from sg_snapshot_provider.providers.series import SERIES_TYPE, SnapshotSeriesProvider
 from sg_snapshot_provider.settings import TIMINGS_ENV
 
 from .ec2 import Ec2View
-from .engine import Engine
-from .plugin import PluginError, PluginProcess, plugin_environment
+from .engine import Engine, ResourceState
+from .plugin import DUMMY_AWS_ENVIRONMENT, PluginError, PluginProcess, plugin_environment
 
 ACCOUNT_ID = "123456789012"
 VOLUME_ARN = (
@@ -58,22 +63,40 @@ INITIAL_TAGS: Final[Mapping[str, str]] = {"keep": "1", "drop": "2"}
 UPDATED_TAGS: Final[Mapping[str, str]] = {"keep": "1", "add": "3"}
 RESOURCE = "snap"
 
-#: The sentence each engine step's errors start with (errors.AwsOperationError's operation).
-STEP_SENTENCES: Final[Mapping[str, str]] = {
-    "create": "creating Storage Gateway snapshot of volume",
-    "read": "reading EBS snapshot",
-    "update": "updating tags of EBS snapshot",
-    "delete": "deleting EBS snapshot",
+#: The resources under test: the snapshot, the series (a rotation makes every call the series
+#: makes) and the schedule.
+SNAPSHOT, SERIES, SCHEDULE = "snapshot", "series", "schedule"
+#: The series keeps 2: set up with two snapshots, a rotation takes a third and deletes the
+#: oldest. It waits for completion, so that a rotation polls DescribeSnapshots too.
+SERIES_KEEP: Final = 2
+#: The schedule's start hour before and after an update.
+INITIAL_START_AT, UPDATED_START_AT = 2, 5
+
+#: The sentence an error about each faulted AWS call must hold (errors.AwsOperationError's
+#: operation): the user learns which call failed on what.
+CALL_SENTENCES: Final[Mapping[str, tuple[str, ...]]] = {
+    "CreateSnapshot": ("creating Storage Gateway snapshot of volume",),
+    "DescribeSnapshots": ("reading EBS snapshot", "waiting for EBS snapshot"),
+    "CreateTags": ("tags of EBS snapshot",),
+    "DeleteTags": ("tags of EBS snapshot",),
+    "DeleteSnapshot": ("deleting EBS snapshot",),
+    "UpdateSnapshotSchedule": ("updating the snapshot schedule of volume",),
+    "DescribeSnapshotSchedule": ("reading the snapshot schedule of volume",),
+    "DeleteSnapshotSchedule": ("deleting the snapshot schedule of volume",),
 }
+#: What an error says when a failed update could not put back what it wrote (the user is told
+#: to refresh): only then may AWS differ from the state right after the step.
+NOT_ROLLED_BACK: Final = "putting back the"
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One AWS call, and the engine step that makes it."""
+    """One AWS call, the engine step that makes it, and the resource it is made for."""
 
     step: str
     aws_call: str
     service: str
+    resource: str = SNAPSHOT
 
 
 OPERATIONS: Final = (
@@ -82,6 +105,20 @@ OPERATIONS: Final = (
     Operation("update", "DeleteTags", "ec2"),
     Operation("update", "CreateTags", "ec2"),
     Operation("delete", "DeleteSnapshot", "ec2"),
+    # A series: its first snapshot, a refresh, every call of a rotation, the destroy.
+    Operation("create", "CreateSnapshot", "storagegateway", SERIES),
+    Operation("read", "DescribeSnapshots", "ec2", SERIES),
+    Operation("rotate", "DeleteTags", "ec2", SERIES),
+    Operation("rotate", "CreateTags", "ec2", SERIES),
+    Operation("rotate", "CreateSnapshot", "storagegateway", SERIES),
+    Operation("rotate", "DescribeSnapshots", "ec2", SERIES),
+    Operation("rotate", "DeleteSnapshot", "ec2", SERIES),
+    Operation("delete", "DeleteSnapshot", "ec2", SERIES),
+    # A schedule: its tags go in UpdateSnapshotSchedule (there are no separate tag calls).
+    Operation("create", "UpdateSnapshotSchedule", "storagegateway", SCHEDULE),
+    Operation("read", "DescribeSnapshotSchedule", "storagegateway", SCHEDULE),
+    Operation("update", "UpdateSnapshotSchedule", "storagegateway", SCHEDULE),
+    Operation("delete", "DeleteSnapshotSchedule", "storagegateway", SCHEDULE),
 )
 
 BOTH: Final = frozenset({"storagegateway", "ec2"})
@@ -98,6 +135,7 @@ class Fault:
     services: frozenset[str] = BOTH
     #: How often it may hit (keys of COUNTS).
     counts: tuple[str, ...] = ("once", "3 times", "always")
+    resources: frozenset[str] = frozenset({SNAPSHOT, SERIES, SCHEDULE})
 
 
 FAULTS: Final = (
@@ -112,8 +150,14 @@ FAULTS: Final = (
     Fault("drop (done, no answer)", "", mode="drop"),
     Fault("after (done, then 500)", "InternalServerError", 500, mode="after"),
     # Not an injected answer: the snapshot the step works on was made just before, and EC2
-    # (the emulator's visibility lag) does not show it by its ID yet.
-    Fault(f"visibility lag {LAG_SECONDS:g} s", "", mode="lag", counts=("once",)),
+    # (the emulator's visibility lag) does not show it by its ID yet. Snapshots only.
+    Fault(
+        f"visibility lag {LAG_SECONDS:g} s",
+        "",
+        mode="lag",
+        counts=("once",),
+        resources=frozenset({SNAPSHOT, SERIES}),
+    ),
 )
 
 #: How many requests a fault hits (None: every one).
@@ -128,7 +172,12 @@ class Case:
 
     @property
     def id(self) -> str:
-        return f"{self.operation.aws_call}-{self.fault.label}-{self.count}".replace(" ", "_")
+        # The snapshot's rows keep their names; the others say which resource and step.
+        operation = self.operation
+        name = operation.aws_call
+        if operation.resource != SNAPSHOT:
+            name = f"{operation.resource}-{operation.step}-{name}"
+        return f"{name}-{self.fault.label}-{self.count}".replace(" ", "_")
 
 
 def cases() -> list[Case]:
@@ -137,14 +186,14 @@ def cases() -> list[Case]:
         Case(operation, fault, count)
         for operation in OPERATIONS
         for fault in FAULTS
-        if operation.service in fault.services
+        if operation.service in fault.services and operation.resource in fault.resources
         for count in fault.counts
     ]
 
 
 @dataclass(frozen=True)
 class Tally:
-    """What EC2 holds compared with what the engine's state says exists."""
+    """What AWS holds compared with what the engine's state says exists."""
 
     duplicates: int
     leaks: int
@@ -172,7 +221,8 @@ class Outcome:
 
     @property
     def clear_error(self) -> bool:
-        return self.succeeded or STEP_SENTENCES[self.case.operation.step] in self.error
+        sentences = CALL_SENTENCES[self.case.operation.aws_call]
+        return self.succeeded or any(sentence in self.error for sentence in sentences)
 
 
 def start_matrix_plugin(endpoint_url: str, cwd: str | Path | None = None) -> PluginProcess:
@@ -191,17 +241,57 @@ def inputs(tags: Mapping[str, str]) -> dict[str, Any]:
     return {"volume_arn": VOLUME_ARN, "description": "fault matrix", "tags": dict(tags)}
 
 
+def series_inputs(trigger: str, tags: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "volume_arn": VOLUME_ARN,
+        "trigger": trigger,
+        "keep": SERIES_KEEP,
+        "tags": dict(tags),
+        "wait_for_completion": True,
+        "stack_resource": f"sg-snapshot-provider/test/{RESOURCE}",
+    }
+
+
+def schedule_inputs(start_at: int, tags: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "volume_arn": VOLUME_ARN,
+        "start_at": start_at,
+        "recurrence_in_hours": 24,
+        "description": "fault matrix",
+        "tags": dict(tags),
+    }
+
+
+def _engine(plugin: PluginProcess, resource: str) -> Engine:
+    if resource == SERIES:
+        return Engine(plugin, SnapshotSeriesProvider(), type_token=SERIES_TYPE)
+    if resource == SCHEDULE:
+        return Engine(plugin, VolumeSnapshotScheduleProvider(), type_token=SCHEDULE_TYPE)
+    return Engine(plugin, StorageGatewaySnapshotProvider())
+
+
+def _set_up(engine: Engine, resource: str) -> None:
+    """What exists before a step other than create: the resource, as first deployed (a
+    series with SERIES_KEEP snapshots, so that a rotation deletes the oldest)."""
+    if resource == SERIES:
+        engine.up(RESOURCE, series_inputs("1", INITIAL_TAGS))
+        engine.up(RESOURCE, series_inputs("2", INITIAL_TAGS))
+    elif resource == SCHEDULE:
+        engine.up(RESOURCE, schedule_inputs(INITIAL_START_AT, INITIAL_TAGS))
+    else:
+        engine.up(RESOURCE, inputs(INITIAL_TAGS))
+
+
 def run_case(plugin: PluginProcess, emulator: Emulator, case: Case) -> Outcome:
     """Set up, inject the fault, run the step, tally; re-run a failed step and tally again."""
     emulator.reset()
     emulator.add_volume(VOLUME_ARN)
-    ec2 = Ec2View(emulator.url)
-    engine = Engine(plugin, StorageGatewaySnapshotProvider())
+    engine = _engine(plugin, case.operation.resource)
     step = case.operation.step
     if case.fault.mode == "lag":
         emulator.set_visibility_lag(LAG_SECONDS)
     if step != "create":
-        engine.up(RESOURCE, inputs(INITIAL_TAGS))
+        _set_up(engine, case.operation.resource)
     emulator.clear_calls()
     if case.fault.mode != "lag":
         emulator.inject_fault(
@@ -212,52 +302,73 @@ def run_case(plugin: PluginProcess, emulator: Emulator, case: Case) -> Outcome:
             times=COUNTS[case.count],
             delay_seconds=DELAY_SECONDS,
         )
-    error = _run_step(engine, step)
+    error = _run_step(engine, case.operation)
     emulator.clear_faults()
     if case.fault.mode == "delay":
         time.sleep(DELAY_SECONDS + 0.2)  # let requests the client gave up on land
     if case.fault.mode == "lag":
         time.sleep(LAG_SECONDS)  # the tally looks snapshots up by ID: let EC2 show them
     requests = sum(1 for c in emulator.calls() if c.operation == case.operation.aws_call)
-    after_step = tally(engine, ec2, declared_tags(step, succeeded=error is None))
+    after_step = tally(engine, emulator, case.operation, error)
     after_rerun = after_step
     rerun_error = None
     if error is not None:
-        rerun_error = _run_step(engine, step)
-        after_rerun = tally(engine, ec2, declared_tags(step, succeeded=rerun_error is None))
+        rerun_error = _run_step(engine, case.operation)
+        after_rerun = tally(engine, emulator, case.operation, rerun_error)
     problems = () if rerun_error is None else (f"the re-run failed too: {rerun_error}",)
     return Outcome(case, error is None, error or "", requests, after_step, after_rerun, problems)
 
 
-def _run_step(engine: Engine, step: str) -> str | None:
+def _run_step(engine: Engine, operation: Operation) -> str | None:
     """Run one engine step; None when it worked, else the plugin's message."""
+    step, resource = operation.step, operation.resource
     try:
-        if step == "create":
-            engine.up(RESOURCE, inputs(INITIAL_TAGS))
-        elif step == "read":
+        if step == "read":
             engine.refresh(RESOURCE)
-        elif step == "update":
-            engine.up(RESOURCE, inputs(UPDATED_TAGS))
-        else:
+        elif step == "delete":
             engine.destroy(RESOURCE)
+        elif resource == SERIES:
+            trigger, tags = ("1", INITIAL_TAGS) if step == "create" else ("3", UPDATED_TAGS)
+            engine.up(RESOURCE, series_inputs(trigger, tags))
+        elif resource == SCHEDULE:
+            start_at, tags = (
+                (INITIAL_START_AT, INITIAL_TAGS)
+                if step == "create"
+                else (UPDATED_START_AT, UPDATED_TAGS)
+            )
+            engine.up(RESOURCE, schedule_inputs(start_at, tags))
+        else:
+            engine.up(RESOURCE, inputs(INITIAL_TAGS if step == "create" else UPDATED_TAGS))
     except PluginError as err:
         return err.message
     return None
 
 
-def declared_tags(step: str, *, succeeded: bool) -> Mapping[str, str] | None:
-    """The tags the snapshot must carry now (None: not checked, as after a failed update EC2
-    may hold either set until the next up)."""
-    if step == "update":
-        return UPDATED_TAGS if succeeded else None
-    return INITIAL_TAGS
+def declared_tags(step: str, error: str | None) -> Mapping[str, str] | None:
+    """The tags AWS must hold now. A failed update put back what it wrote, so the old tags,
+    as the state the engine kept says; None (not checked) only when the error said that
+    putting them back failed too (and asked for a refresh)."""
+    if step not in ("update", "rotate"):
+        return INITIAL_TAGS
+    if error is None:
+        return UPDATED_TAGS
+    return None if NOT_ROLLED_BACK in error else INITIAL_TAGS
 
 
-def tally(engine: Engine, ec2: Ec2View, tags: Mapping[str, str] | None) -> Tally:
+def tally(engine: Engine, emulator: Emulator, operation: Operation, error: str | None) -> Tally:
+    """Compare AWS with the engine's state after ``operation``'s step (``error``: how it
+    failed, None when it worked)."""
+    tags = declared_tags(operation.step, error)
+    if operation.resource == SCHEDULE:
+        return schedule_tally(engine, emulator, operation.step, error, tags)
+    return snapshot_tally(engine, Ec2View(emulator.url), tags)
+
+
+def snapshot_tally(engine: Engine, ec2: Ec2View, tags: Mapping[str, str] | None) -> Tally:
     """Compare EC2 with the engine's state: duplicates (extra snapshots of one create, found by
     their create token), leaks (other snapshots no state tracks), losses (state without a
-    snapshot), wrong tags."""
-    tracked = {engine.require_state(name).id for name in engine.names()}
+    snapshot), wrong tags. A series' state tracks every snapshot its ``snapshot_ids`` names."""
+    tracked = {sid for name in engine.names() for sid in _tracked(engine.require_state(name))}
     snapshots = {sid: ec2.snapshot(sid) or {} for sid in ec2.snapshot_ids()}
     tokens = {sid: _tags_of(snap).get(CREATE_TOKEN_TAG) for sid, snap in snapshots.items()}
     tracked_tokens = {tokens[sid] for sid in tracked if sid in tokens}
@@ -265,8 +376,8 @@ def tally(engine: Engine, ec2: Ec2View, tags: Mapping[str, str] | None) -> Tally
     duplicates = sum(1 for sid in untracked if tokens[sid] in tracked_tokens)
     duplicates += _same_token_extras(tokens[sid] for sid in untracked)
     wrong = tuple(
-        f"{sid}: {_user_tags(snapshots[sid])} != {dict(tags)}"
-        for sid in tracked
+        f"{sid}: {sorted(_user_tags(snapshots[sid]))} != {sorted(tags)}"
+        for sid in sorted(tracked)
         if sid in snapshots and tags is not None and _user_tags(snapshots[sid]) != dict(tags)
     )
     return Tally(
@@ -275,6 +386,57 @@ def tally(engine: Engine, ec2: Ec2View, tags: Mapping[str, str] | None) -> Tally
         losses=len(tracked - snapshots.keys()),
         wrong_tags=wrong,
     )
+
+
+def _tracked(state: ResourceState) -> list[str]:
+    ids = state.outputs.get("snapshot_ids")
+    return [str(sid) for sid in ids] if isinstance(ids, list) else [state.id]
+
+
+def schedule_tally(
+    engine: Engine,
+    emulator: Emulator,
+    step: str,
+    error: str | None,
+    tags: Mapping[str, str] | None,
+) -> Tally:
+    """A volume has one schedule: no duplicate can exist. A loss is a state whose schedule
+    Storage Gateway no longer has; a leak a schedule a destroy that succeeded left on the
+    (cached) volume. While the state holds the schedule, Storage Gateway must hold exactly
+    the state's start hour and tags ("wrong tags"), unless the step failed and said that
+    putting the old schedule back failed too. After a failed create no state exists, and the
+    schedule is the volume's setting, as before or as declared: the re-run takes it over."""
+    actual = _schedule(emulator)
+    state = engine.state(RESOURCE)
+    wrong: tuple[str, ...] = ()
+    if state is not None and actual is not None and tags is not None:
+        expected = (state.outputs.get("start_at"), dict(state.outputs.get("tags_all") or {}))
+        seen = (actual["StartAt"], {t["Key"]: t["Value"] for t in actual.get("Tags", [])})
+        if seen != expected or expected[1] != dict(tags):
+            wrong = (
+                f"start_at/tag keys {seen[0]}/{sorted(seen[1])} != state {expected[0]}/"
+                f"{sorted(expected[1])}, declared {sorted(tags)}",
+            )
+    return Tally(
+        duplicates=0,
+        leaks=int(state is None and step == "delete" and error is None and actual is not None),
+        losses=int(state is not None and actual is None),
+        wrong_tags=wrong,
+    )
+
+
+def _schedule(emulator: Emulator) -> dict[str, Any] | None:
+    client = boto3.client(
+        "storagegateway",
+        region_name="us-east-1",
+        endpoint_url=emulator.url,
+        aws_access_key_id=DUMMY_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_AWS_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+    )
+    try:
+        return dict(client.describe_snapshot_schedule(VolumeARN=VOLUME_ARN))
+    except ClientError:
+        return None
 
 
 def _same_token_extras(tokens: Iterable[str | None]) -> int:
@@ -296,8 +458,29 @@ def _user_tags(snapshot: Mapping[str, Any]) -> dict[str, str]:
 # --- the report -----------------------------------------------------------------------------
 
 
+#: The report's sections, one a resource, and what each one's rows run.
+SECTIONS: Final[Mapping[str, str]] = {
+    SNAPSHOT: "## StorageGatewaySnapshot\n\nCreate, refresh, a tag update (one key removed, "
+    "one added: DeleteTags and CreateTags) and destroy of one snapshot.",
+    SERIES: "## SnapshotSeries\n\nA series that keeps 2 and waits for completion: its first "
+    "snapshot (create), a refresh (read), a *rotation* (rotate: new trigger and new tags, so "
+    "DeleteTags and CreateTags on both older snapshots, CreateSnapshot, the DescribeSnapshots "
+    "polls of the wait, and DeleteSnapshot of the oldest beyond keep) and destroy. Every "
+    "snapshot its `snapshot_ids` names is tracked; after a failed rotation, EC2 must hold the "
+    "old tags the engine kept (the provider puts them back).",
+    SCHEDULE: "## VolumeSnapshotSchedule\n\nCreate, refresh, an update (new start hour and "
+    "tags: the tags go in UpdateSnapshotSchedule, there are no separate tag calls) and "
+    "destroy. A volume has one schedule, so *Dup* is always 0; *Lost* is a state whose "
+    "schedule Storage Gateway no longer has; *Leak* a schedule a destroy that succeeded left; "
+    "*Tags* compares the start hour and tags Storage Gateway holds with the state (after a "
+    "failed update, the old ones: the provider sends them back). A failed create leaves no "
+    "state, and the volume's schedule (a setting every volume has) as before or as declared: "
+    "the re-run takes it over.",
+}
+
+
 def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
-    """RELIABILITY.md: one row per case, then the totals."""
+    """RELIABILITY.md: a section a resource, one row per case, then the totals."""
     lines = [
         "# Reliability: faults injected vs outcome",
         "",
@@ -305,9 +488,11 @@ def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
         "`tests/reliability/test_fault_matrix.py`: each AWS call the provider makes is faulted",
         "by the local emulator while the real plugin (`python -m pulumi.dynamic`) runs the engine",
         "step that makes it. *Dup/Leak/Lost* count, right after the step, snapshots made twice",
-        "by one create, snapshots no state tracks, and state entries without a snapshot. A",
-        "failed step is then re-run without the fault (as a user re-runs `pulumi up`), and",
-        "*after re-run* says whether EC2 then matched the state exactly, tags included.",
+        "by one create, snapshots no state tracks, and state entries without a snapshot; *Tags*",
+        "says whether AWS holds the tags the state says (after a failed update, the old ones,",
+        "unless the error said that putting them back failed too). A failed step is then re-run",
+        "without the fault (as a user re-runs `pulumi up`), and *after re-run* says whether AWS",
+        "then matched the state exactly, tags included.",
         f"Plugin settings: aws:maxRetries={MAX_RETRIES} (4 attempts), read timeout "
         f"{READ_TIMEOUT_SECONDS:g} s, delay faults {DELAY_SECONDS:g} s,",
         f"EC2 visibility window {MATRIX_TIMINGS['visibility_window_seconds']:g} s. The "
@@ -315,6 +500,17 @@ def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
         "step runs right after the create, while EC2 answers InvalidSnapshot.NotFound for the new",
         f"snapshot's ID for {LAG_SECONDS:g} s.",
         "",
+        *_totals(outcomes, seconds),
+    ]
+    for resource, intro in SECTIONS.items():
+        rows = [o for o in outcomes if o.case.operation.resource == resource]
+        if rows:
+            lines += ["", intro, "", *_table(rows), "", *_totals(rows, None)]
+    return "\n".join([*lines, ""])
+
+
+def _table(outcomes: list[Outcome]) -> list[str]:
+    lines = [
         "| Call (step) | Fault | Hits | Outcome | Requests | Dup | Leak | Lost | Tags | "
         "After re-run |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -330,14 +526,14 @@ def render_markdown(outcomes: list[Outcome], seconds: float) -> str:
             f"| {o.after_step.leaks} | {o.after_step.losses} "
             f"| {'ok' if not o.after_step.wrong_tags else 'WRONG'} | {rerun} |"
         )
-    lines += ["", *_totals(outcomes, seconds), ""]
-    return "\n".join(lines)
+    return lines
 
 
-def _totals(outcomes: list[Outcome], seconds: float) -> list[str]:
+def _totals(outcomes: list[Outcome], seconds: float | None) -> list[str]:
     failed = [o for o in outcomes if not o.succeeded]
+    took = "" if seconds is None else f" ({seconds:.0f} s)"
     return [
-        f"**Totals** over {len(outcomes)} cases ({seconds:.0f} s): "
+        f"**Totals** over {len(outcomes)} cases{took}: "
         f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed with a clear error "
         f"({sum(not o.clear_error for o in outcomes)} unclear); "
         f"duplicates {sum(o.after_step.duplicates for o in outcomes)}, "

@@ -10,6 +10,7 @@ from sg_snapshot_provider.inputs import (
     UNKNOWN,
     Failure,
     SnapshotArgs,
+    diff_props,
     parse_args,
     parse_volume_arn,
     snapshot_arn,
@@ -353,3 +354,44 @@ def test_failures_never_repeat_the_values_of_inputs() -> None:
     )
     assert {f.property for f in failures} >= {"volume_arn", "adopt_snapshot_id", 'tags["k"]'}
     assert not [f for f in failures if "hunter2" in f.reason]
+
+
+ADOPTED = "snap-0123456789abcdef0"
+
+
+def test_adopt_from_owner_is_kept_and_only_sent_when_given() -> None:
+    args, failures = parse_args(props(adopt_snapshot_id=ADOPTED, adopt_from_owner="p/s/r"))
+    assert failures == []
+    assert args is not None
+    assert args.adopt_from_owner == "p/s/r"
+    assert args.to_props()["adopt_from_owner"] == "p/s/r"
+    plain, _ = parse_args(props(adopt_snapshot_id=ADOPTED))
+    assert plain is not None
+    assert "adopt_from_owner" not in plain.to_props()  # state of earlier releases: no new key
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        (props(adopt_from_owner="p/s/r"), "only applies with adopt_snapshot_id"),
+        (props(adopt_snapshot_id=ADOPTED, adopt_from_owner=""), "owner tag's value"),
+        (props(adopt_snapshot_id=ADOPTED, adopt_from_owner="x" * 257), "1 to 256 characters"),
+        (props(adopt_snapshot_id=ADOPTED, adopt_from_owner=["p/s/r"]), "owner tag's value"),
+    ],
+)
+def test_adopt_from_owner_failures_name_it(values: dict[str, Any], reason: str) -> None:
+    failure = only_failure(values)
+    assert failure.property == "adopt_from_owner"
+    assert reason in failure.reason
+
+
+def test_a_bad_adopt_snapshot_id_is_the_only_failure_with_adopt_from_owner() -> None:
+    failure = only_failure(props(adopt_snapshot_id="snap-xyz", adopt_from_owner="p/s/r"))
+    assert failure.property == "adopt_snapshot_id"
+
+
+def test_adopt_from_owner_is_never_diffed() -> None:
+    olds = {**props(adopt_snapshot_id=ADOPTED), "tags_all": {}}
+    news = {**olds, "adopt_from_owner": "p/s/r"}
+    assert not diff_props(olds, news).changes
+    assert not diff_props(news, olds).changes
