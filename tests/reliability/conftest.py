@@ -10,6 +10,7 @@ from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REPO_ROOT
 from tests.harness import PluginProcess
 from tests.harness.faults_matrix import start_matrix_plugin
+from tests.reliability.interrupt import stop_started
 
 
 @pytest.fixture(scope="module")
@@ -20,3 +21,10 @@ def plugin(emulator_server: Emulator) -> Iterator[PluginProcess]:
         yield process
     finally:
         process.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def stop_started_plugins() -> Iterator[None]:
+    """Every plugin a test started for a stack run (``interrupt.plugin_for``) is stopped."""
+    yield
+    stop_started()

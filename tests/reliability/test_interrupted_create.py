@@ -9,19 +9,16 @@ deletes) is ``test_orphans.py``."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginError, PluginProcess
+from tests.conftest import VOLUME_ARN
+from tests.harness import Engine
 from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
+from tests.reliability.interrupt import create_snapshot_answered, kill_plugin_mid_create, plugin_for
 
 PROJECT = "orphans-test"
 
@@ -35,32 +32,10 @@ def inputs(stack: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-_started: list[PluginProcess] = []
-
-
-@pytest.fixture(autouse=True)
-def stop_plugins() -> Iterator[None]:
-    """Every plugin a test starts (each stack run has its own) is stopped after it."""
-    yield
-    while _started:
-        _started.pop().cleanup()
-
-
-def plugin_for(emulator: Emulator) -> PluginProcess:
-    plugin = start_plugin(emulator.url, cwd=REPO_ROOT, timings=PLUGIN_TIMINGS)
-    _started.append(plugin)
-    plugin.configure({"aws:region": "us-east-1"})
-    return plugin
-
-
 def engine_for(stack: str, emulator: Emulator) -> Engine:
     return Engine(
         plugin_for(emulator), StorageGatewaySnapshotProvider(), project=PROJECT, stack=stack
     )
-
-
-def create_snapshot_answered(emulator: Emulator) -> bool:
-    return any(c.operation == "CreateSnapshot" and c.status == 200 for c in emulator.calls())
 
 
 def kill_cli_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -> None:
@@ -73,32 +48,6 @@ def kill_cli_after_create_snapshot(engine: Engine, emulator: Emulator, stack: st
         inputs(stack, wait_for_completion=True),
         when=lambda: create_snapshot_answered(emulator),
     )
-    emulator.set_pending_seconds(0)
-
-
-def kill_after_create_snapshot(engine: Engine, emulator: Emulator, stack: str) -> None:
-    """Start a create that waits for completion, and SIGKILL the plugin (only) as soon as
-    CreateSnapshot has been answered."""
-    emulator.set_pending_seconds(60)
-    emulator.clear_calls()
-    failures: list[BaseException] = []
-
-    def up() -> None:
-        try:
-            engine.up("snap", inputs(stack, wait_for_completion=True))
-        except BaseException as error:
-            failures.append(error)
-
-    creating = threading.Thread(target=up)
-    creating.start()
-    deadline = time.monotonic() + 60
-    while not create_snapshot_answered(emulator):
-        assert time.monotonic() < deadline, "CreateSnapshot was never answered"
-        time.sleep(0.02)
-    engine.plugin.kill()
-    creating.join()
-    assert failures
-    assert isinstance(failures[0], PluginError)
     emulator.set_pending_seconds(0)
 
 
@@ -117,7 +66,7 @@ def test_a_plugin_killed_mid_create_fails_the_create_and_leaves_nothing_pending(
     emulator: Emulator, ec2: Ec2View
 ) -> None:
     engine = engine_for("ci", emulator)
-    kill_after_create_snapshot(engine, emulator, "ci")
+    kill_plugin_mid_create(engine, emulator, "snap", inputs("ci"))
     assert engine.state("snap") is None
     assert engine.pending_creates() == {}
     assert engine.export()["deployment"]["pending_operations"] == []

@@ -13,22 +13,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.series import SERIES_TYPE
-from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, Options, PluginError, PluginProcess, Secret
+from tests.conftest import REPO_ROOT, VOLUME_ARN
+from tests.harness import Engine, Options, Secret
 from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import plugin_environment, start_plugin
+from tests.harness.plugin import plugin_environment
+from tests.reliability.interrupt import kill_plugin_mid_create, plugin_for
 
 PROJECT = "proj"
 #: The bound of the wait of each create that is killed: the leftover's create "must have
@@ -36,23 +33,6 @@ PROJECT = "proj"
 WAIT_SECONDS = 2
 #: No margin beyond that wait: the tests cannot wait the default hour.
 NO_MARGIN = ("--settle-seconds", "0")
-
-_started: list[PluginProcess] = []
-
-
-@pytest.fixture(autouse=True)
-def stop_plugins() -> Iterator[None]:
-    """Every plugin a test starts (each run of each stack has its own) is stopped after it."""
-    yield
-    while _started:
-        _started.pop().cleanup()
-
-
-def plugin_for(emulator: Emulator) -> PluginProcess:
-    plugin = start_plugin(emulator.url, cwd=REPO_ROOT, timings=PLUGIN_TIMINGS)
-    _started.append(plugin)
-    plugin.configure({"aws:region": "us-east-1"})
-    return plugin
 
 
 def stack(emulator: Emulator, name: str = "dev", *, series: bool = False) -> Engine:
@@ -309,7 +289,9 @@ def test_a_create_whose_plugin_died_is_listed_never_deleted_unasked(
     proves whose the snapshot is. Listed with the way out, and deleted only when named and
     older than the export by the longest a create can run (a day and the margin)."""
     engine = stack(emulator)
-    unrecorded = kill_plugin_mid_create(engine, emulator, ec2)
+    before = ec2.snapshot_ids()
+    kill_plugin_mid_create(engine, emulator, "snap", snapshot(engine, "snap"))
+    (unrecorded,) = ec2.snapshot_ids() - before
     assert engine.pending_creates() == {}
     later = stack(emulator)  # the next run, with the same (empty) checkpoint
     later.up("snap", snapshot(later, "snap"))
@@ -324,30 +306,3 @@ def test_a_create_whose_plugin_died_is_listed_never_deleted_unasked(
     assert "too recent" in too_new
     assert "nothing deleted" in too_new
     assert unrecorded in ec2.snapshot_ids()
-
-
-def kill_plugin_mid_create(engine: Engine, emulator: Emulator, ec2: Ec2View) -> str:
-    """SIGKILL the plugin (only) while "snap"'s create waits: the engine records a failure."""
-    before = ec2.snapshot_ids()
-    emulator.set_pending_seconds(60)
-    emulator.clear_calls()
-    failures: list[BaseException] = []
-
-    def up() -> None:
-        try:
-            engine.up("snap", snapshot(engine, "snap", wait_for_completion=True))
-        except BaseException as error:
-            failures.append(error)
-
-    creating = threading.Thread(target=up)
-    creating.start()
-    deadline = time.monotonic() + 60
-    while not any(c.operation == "CreateSnapshot" and c.status == 200 for c in emulator.calls()):
-        assert time.monotonic() < deadline, "CreateSnapshot was never answered"
-        time.sleep(0.02)
-    engine.plugin.kill()
-    creating.join()
-    emulator.set_pending_seconds(0)
-    assert isinstance(failures[0], PluginError)
-    (unrecorded,) = ec2.snapshot_ids() - before
-    return unrecorded
