@@ -879,11 +879,7 @@ class Engine:
     # -- steps ------------------------------------------------------------------------------------
 
     def _create(self, name: str, checked: dict[str, Any], options: Options) -> StepResult:
-        operation = PendingCreate(name, self.type_of(name), checked)
-        with self._guard:  # the checkpoint records the operation before Create is sent
-            self._pending_ops.append(operation)
-            self._saved_at = _now()
-        try:
+        with self._pending(PendingCreate(name, self.type_of(name), checked)):
             response = self.plugin.create(
                 provider_pb2.CreateRequest(
                     urn=self.urn(name),
@@ -893,8 +889,6 @@ class Engine:
                     timeout=options.timeout("create"),
                 )
             )
-        finally:
-            self._end_operation(operation)
         state = ResourceState(
             name=name,
             type=self.type_of(name),
@@ -905,6 +899,18 @@ class Engine:
         )
         self._store(state)
         return self._result(state, StepKind.CREATE)
+
+    @contextmanager
+    def _pending(self, operation: PendingCreate) -> Iterator[None]:
+        """The checkpoint records ``operation`` before its request is sent, and drops it when
+        the request answers (``doCreate``/``doUpdate`` and their ``End``)."""
+        with self._guard:
+            self._pending_ops.append(operation)
+            self._saved_at = _now()
+        try:
+            yield
+        finally:
+            self._end_operation(operation)
 
     def _end_operation(self, operation: PendingCreate) -> None:
         """Create or Update answered (success or failure): its pending operation leaves the
@@ -918,11 +924,7 @@ class Engine:
     def _update(
         self, old: ResourceState, checked: dict[str, Any], diff: DiffOutcome, options: Options
     ) -> StepResult:
-        operation = PendingCreate(old.name, old.type, checked, "updating", old.id)
-        with self._guard:  # the checkpoint records the operation before Update is sent
-            self._pending_ops.append(operation)
-            self._saved_at = _now()
-        try:
+        with self._pending(PendingCreate(old.name, old.type, checked, "updating", old.id)):
             response = self.plugin.update(
                 provider_pb2.UpdateRequest(
                     id=old.id,
@@ -935,8 +937,6 @@ class Engine:
                     timeout=options.timeout("update"),
                 )
             )
-        finally:
-            self._end_operation(operation)
         outputs = annotate_secrets(from_struct(response.properties), checked)
         new = replace(old, inputs=checked, outputs=outputs, options=options)
         self._store(new)
