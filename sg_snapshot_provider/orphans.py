@@ -41,6 +41,7 @@ from .inputs import (
     CREATE_TOKEN_TAG,
     MAX_COMPLETION_TIMEOUT_SECONDS,
     OWNER_TAG,
+    PROVIDER_KEY,
     create_token_of,
     parse_volume_arn,
     volume_arn_problem,
@@ -190,7 +191,8 @@ def _refuse_secrets_of_ours(resource: Mapping[str, Any]) -> None:
         props = resource.get(key)
         if props is not None and not isinstance(props, Mapping):
             raise UnsureError(f"the {key} of resource {name} are not an object: nothing deleted")
-        if _has_secret(props):
+        # The serialized provider may be secret (the SDK's default): it names no snapshot.
+        if _has_secret({k: v for k, v in (props or {}).items() if k != PROVIDER_KEY}):
             raise UnsureError(
                 f"resource {name} has secret {key} (ciphertext), so the export cannot show which "
                 "snapshots it holds: export with --show-secrets and run again; nothing deleted"

@@ -278,3 +278,10 @@ def test_secrets_shown_by_show_secrets_are_read() -> None:
     series = {"urn": urn("series", SERIES_TYPE), "type": SERIES_TYPE}
     state = read_export(export([{**series, "outputs": {"snapshot_ids": shown}}]))
     assert only_verdict(state, snapshot()) == (False, "a resource of the export holds it")
+
+
+def test_a_secret_serialized_provider_does_not_matter() -> None:
+    """Pulumi's SDK encrypts ``__provider`` by default; it names no snapshot."""
+    resource = {"urn": urn("snap"), "type": SNAPSHOT_TYPE, "inputs": {"__provider": SECRET}}
+    state = read_export(export([resource]))
+    assert only_verdict(state, snapshot())[0]
