@@ -19,13 +19,15 @@ One module per job:
 To honour a new ``aws:`` key:
 
 1. add its row to ``KEYS`` in ``table.py``: the key, the Settings field, the parser;
-2. add the field to :class:`Settings` in ``record.py``, with the default that means "not set";
-3. only if no parser in ``scalars.py`` or ``roles.py`` fits (most keys are a ``text``,
+2. add the field to :class:`Settings` in ``record.py``, with the default that means "not set"
+   (the parser returns that default when the key is absent);
+3. give the key its row in the README's "Configuration" table (a test requires one per key);
+4. only if no parser in ``scalars.py`` or ``roles.py`` fits (most keys are a ``text``,
    ``boolean``, ``url``, ``paths`` or ``choice``), write one there.
 
-Name the key in ``keys.py`` as well only when code outside the table needs the name. Then say
-what the key does in the README's "Configuration"; a test checks that every Settings field but
-``timings`` has exactly one row.
+Name the key in ``keys.py`` as well only when code outside the table needs the name. Tests check
+that every Settings field but ``timings`` has exactly one row, and that an empty config gives
+``Settings()``.
 """
 
 from __future__ import annotations
