@@ -1,6 +1,6 @@
 """For code that runs in the Pulumi *program* rather than in the plugin, such as listing a
 gateway's volumes to declare one snapshot each: the stack's ``aws:`` config, read from the
-program's ``pulumi.Config("aws")`` through the provider's own ``settings.py``, so that the program
+program's ``pulumi.Config("aws")`` through the provider's own ``settings``, so that the program
 reaches AWS as the identity the provider deploys with (``aws:profile``, ``aws:assumeRoles``,
 ``aws:assumeRoleWithWebIdentity``, ``aws:endpoints``, ``aws:allowedAccountIds``…), never through
 boto3's bare default chain::

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sg_snapshot_provider import SnapshotFailedError, aws
-from sg_snapshot_provider.aws import ec2 as aws_ec2
+from sg_snapshot_provider.aws.ec2 import wait as ec2_wait
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import Settings
 from tests.aws.conftest import POLICY
@@ -86,7 +86,7 @@ def test_polls_grow_with_the_wait(emulator: Emulator) -> None:
 def test_ids_are_batched_by_ec2s_filter_limit(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(aws_ec2, "FILTER_VALUES_MAX", 2)
+    monkeypatch.setattr(ec2_wait, "FILTER_VALUES_MAX", 2)  # where the poller reads it
     snapshot_ids = make_snapshots(5)  # completed at once: one round answers every waiter
     emulator.clear_calls()
     results = wait_all(snapshot_ids)

@@ -1,5 +1,5 @@
 """Code of the program uses the stack's identity too: examples/every-volume lists the gateway's
-volumes with sg_snapshot_provider.program, which reads pulumi.Config("aws") through settings.py,
+volumes with sg_snapshot_provider.program, which reads pulumi.Config("aws") through settings/,
 so a stack with aws:assumeRoles lists (and snapshots) the volumes of the role's account."""
 
 from __future__ import annotations

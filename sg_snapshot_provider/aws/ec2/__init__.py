@@ -1,0 +1,46 @@
+"""The EBS snapshot through EC2, one module per job, as terraform-provider-aws splits a service:
+
+- ``find.py``: the finders (by ID, the caller's own, by filter, by tag) and :class:`SnapshotInfo`;
+- ``tags.py``: re-tagging one snapshot or many;
+- ``delete.py``: DeleteSnapshot;
+- ``wait.py``: waiting for completion through one shared poller per client;
+- ``visibility.py``: EC2's eventual consistency, which every call above allows for.
+
+The names are re-exported here: import them from ``sg_snapshot_provider.aws.ec2``. A test that
+replaces a module attribute patches the module that reads it (``ec2.wait.FILTER_VALUES_MAX``), not
+this re-export.
+"""
+
+from .delete import delete_snapshot
+from .find import (
+    DESCRIBE_PAGE_MAX,
+    FILTER_VALUES_MAX,
+    SnapshotInfo,
+    describe_snapshots_by_filter,
+    find_own_snapshot,
+    find_snapshot_by_id,
+    snapshot_ids_tagged,
+    snapshot_info,
+)
+from .tags import TAG_RESOURCES_MAX, update_snapshot_tags, update_tags_of_snapshots
+from .visibility import visibility_seconds_left
+from .wait import POLL_GROWTH, SnapshotPoller, wait_for_snapshot_completed
+
+__all__ = [
+    "DESCRIBE_PAGE_MAX",
+    "FILTER_VALUES_MAX",
+    "POLL_GROWTH",
+    "TAG_RESOURCES_MAX",
+    "SnapshotInfo",
+    "SnapshotPoller",
+    "delete_snapshot",
+    "describe_snapshots_by_filter",
+    "find_own_snapshot",
+    "find_snapshot_by_id",
+    "snapshot_ids_tagged",
+    "snapshot_info",
+    "update_snapshot_tags",
+    "update_tags_of_snapshots",
+    "visibility_seconds_left",
+    "wait_for_snapshot_completed",
+]
