@@ -16,14 +16,10 @@ from pulumi.dynamic import (
 
 from . import aws
 from .errors import (
-    AwsOperationError,
     SnapshotAdoptError,
-    SnapshotCreateError,
     SnapshotNotFoundError,
-    SnapshotWaitError,
 )
 from .inputs import (
-    CREATE_TOKEN_TAG,
     CREATED_AT,
     INPUT_KEYS,
     MAX_TAGS,
@@ -36,7 +32,6 @@ from .inputs import (
     VOLUME_ARN,
     SnapshotArgs,
     TagChanges,
-    Unknown,
     VolumeArn,
     contains_unknown,
     diff_props,
@@ -53,6 +48,9 @@ from .providers.common import (
     check_result,
     from_engine,
     invalid_inputs,
+    known_tags,
+    parse_created_at,
+    wait_or_roll_back,
     with_create_token,
 )
 from .providers.rollback import undone_on_failure
@@ -91,7 +89,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             client,
             volume.arn,
             str(args.description),
-            _known_tags(args.tags_all),
+            known_tags(args.tags_all),
             self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: aws.ec2_client(volume.region, self._settings),
@@ -104,7 +102,10 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         if created.recovery_point_time is not None:
             outs[RECOVERY_POINT_TIME] = created.recovery_point_time
         if args.wait_for_completion is True:
-            outs.update(self._wait_or_roll_back(volume, created, args))
+            ec2 = aws.ec2_client(volume.region, self._settings)
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            info = wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
+            outs.update(_described(info))
         return CreateResult(created.snapshot_id, outs)
 
     def _adopt(self, args: SnapshotArgs, volume: VolumeArn, snapshot_id: str) -> CreateResult:
@@ -123,7 +124,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
                 "its description (aws ec2 describe-snapshots shows it) or leave description out"
             )
         changes = tag_changes(
-            without_provider_tags(info.tags), _known_tags(args.tags_all), self._settings.ignore_tags
+            without_provider_tags(info.tags), known_tags(args.tags_all), self._settings.ignore_tags
         )
         aws.update_snapshot_tags(
             ec2, snapshot_id, _with_owner(changes, info.tags, args), self._policy
@@ -137,39 +138,6 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
                 _described(aws.wait_for_snapshot_completed(ec2, snapshot_id, timeout, self._policy))
             )
         return CreateResult(info.snapshot_id, outs)
-
-    def _wait_or_roll_back(
-        self, volume: VolumeArn, created: aws.CreatedSnapshot, args: SnapshotArgs
-    ) -> dict[str, Any]:
-        """Wait for completion; on failure delete the snapshot so that none leaks untracked,
-        and say whether EC2 confirmed the delete."""
-        ec2 = aws.ec2_client(volume.region, self._settings)
-        try:
-            info = aws.wait_for_snapshot_completed(
-                ec2,
-                created.snapshot_id,
-                float(args.completion_timeout_seconds),  # type: ignore[arg-type]
-                self._policy,
-                created_at=created.created_at,
-            )
-        except (SnapshotWaitError, AwsOperationError) as err:
-            deleted, cleanup_error = False, None
-            try:
-                deleted = aws.delete_snapshot(
-                    ec2, created.snapshot_id, self._policy, created_at=created.created_at
-                )
-            except AwsOperationError as delete_err:
-                cleanup_error = delete_err
-            raise SnapshotCreateError(
-                created.snapshot_id,
-                volume.arn,
-                err,
-                deleted=deleted,
-                cleanup_error=cleanup_error,
-                token=created.token,
-                token_tag=CREATE_TOKEN_TAG,
-            ) from err
-        return _described(info)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         olds = from_engine(props)
@@ -209,7 +177,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             )
             outs.update(_described(info))
         old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
-        new_tags, ignore = _known_tags(args.tags_all), self._settings.ignore_tags
+        new_tags, ignore = known_tags(args.tags_all), self._settings.ignore_tags
 
         def retag(changes: TagChanges) -> None:
             aws.update_snapshot_tags(ec2, id_, changes, self._policy, created_at=created_at)
@@ -347,18 +315,7 @@ def _refreshed_inputs(olds: Mapping[str, Any], outs: Mapping[str, Any]) -> dict[
 def _created_at(props: Mapping[str, Any]) -> datetime | None:
     """When the provider made the snapshot, if the state says (state written before this output
     existed does not: such a snapshot is long visible)."""
-    value = props.get(CREATED_AT)
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
-    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}
+    return parse_created_at(props.get(CREATED_AT))
 
 
 def _has_unknown(args: SnapshotArgs) -> bool:
