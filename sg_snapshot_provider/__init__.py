@@ -18,8 +18,7 @@ from .errors import (
 from .provider import StorageGatewaySnapshotProvider
 from .providers.schedule import VolumeSnapshotScheduleProvider
 from .providers.series import SnapshotSeriesProvider
-from .resource import StorageGatewaySnapshot
-from .resources import SnapshotSeries, VolumeSnapshotSchedule
+from .resources import SnapshotSeries, StorageGatewaySnapshot, VolumeSnapshotSchedule
 
 __all__ = [
     "AccountNotAllowedError",

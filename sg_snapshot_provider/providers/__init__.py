@@ -1,3 +1,5 @@
-"""Engine glue shared by the package's dynamic providers (one module per resource besides the
-snapshot's, which stays in ``sg_snapshot_provider.provider``: every existing stack's state
-pickles it by that path)."""
+"""The package's dynamic providers, one module per resource (``snapshot``, ``series``,
+``schedule``), and the engine glue they share (``common``, ``rollback``).
+
+State pickles each provider class by reference, by its module path: see
+docs/architecture.md before moving or renaming one."""

@@ -8,7 +8,8 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
 
 from pulumi.dynamic import CheckFailure, CheckResult, Config, ConfigureRequest, ResourceProvider
 from pulumi.output import UNKNOWN as PULUMI_UNKNOWN
@@ -16,9 +17,21 @@ from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
 
 from .. import aws
-from ..inputs import CREATE_TOKEN, PROVIDER_KEY, UNKNOWN, Failure, Unknown, create_token_of
+from ..errors import AwsOperationError, SnapshotCreateError, SnapshotWaitError
+from ..inputs import (
+    CREATE_TOKEN,
+    CREATE_TOKEN_TAG,
+    PROVIDER_KEY,
+    UNKNOWN,
+    Failure,
+    Unknown,
+    create_token_of,
+)
 from ..plugin_threads import widen_plugin_thread_pool
 from ..settings import Settings, ignored_keys, settings_from_config
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 #: The ``aws:`` keys already named as ignored in this plugin process (each is named once).
 _named_keys: set[str] = set()
@@ -131,3 +144,65 @@ def to_engine(value: Any) -> Any:
     if isinstance(value, list):
         return [to_engine(v) for v in value]
     return value
+
+
+# --- shared by the snapshot's and the series' providers -------------------------------------
+
+
+def known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
+    """Tags to write to AWS: none while they are unknown (create/update never see unknowns,
+    check refuses them; this only keeps the types honest)."""
+    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}
+
+
+def parse_created_at(value: object) -> datetime | None:
+    """When the provider made a snapshot, from the ISO 8601 text its state records; None when
+    the state does not say (written before the output existed: such a snapshot is long
+    visible) or says it in a form the provider never writes.
+
+    A time without a UTC offset is such a form (the provider writes ``datetime.now(UTC)``) and
+    counts as unknown rather than as UTC: its zone could be any, and read as UTC a local time
+    east of Greenwich lies in the future, which would stretch EC2's visibility window (while
+    which NotFound is retried, ``aws.visibility_seconds_left``) by hours. Unknown means "long
+    visible", the window's documented default, as ``orphans`` reads the export's time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def wait_or_roll_back(
+    ec2: EC2Client,
+    volume_arn: str,
+    created: aws.CreatedSnapshot,
+    timeout: float,
+    policy: aws.RetryPolicy,
+) -> aws.SnapshotInfo:
+    """Wait until the snapshot just made is completed; if the wait fails, delete it so that
+    none leaks untracked (a failed create or update returns no outputs, so the state would
+    never name it), and raise a :class:`SnapshotCreateError` that says whether EC2 confirmed
+    the delete and which create token tags the snapshot if it did not."""
+    try:
+        return aws.wait_for_snapshot_completed(
+            ec2, created.snapshot_id, timeout, policy, created_at=created.created_at
+        )
+    except (SnapshotWaitError, AwsOperationError) as err:
+        deleted, cleanup_error = False, None
+        try:
+            deleted = aws.delete_snapshot(
+                ec2, created.snapshot_id, policy, created_at=created.created_at
+            )
+        except AwsOperationError as delete_err:
+            cleanup_error = delete_err
+        raise SnapshotCreateError(
+            created.snapshot_id,
+            volume_arn,
+            err,
+            deleted=deleted,
+            cleanup_error=cleanup_error,
+            token=created.token,
+            token_tag=CREATE_TOKEN_TAG,
+        ) from err

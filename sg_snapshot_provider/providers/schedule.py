@@ -29,7 +29,7 @@ from ..aws.schedules import (
     update_snapshot_schedule,
 )
 from ..errors import SnapshotScheduleNotFoundError
-from ..inputs.common import Unknown, VolumeArn, parse_volume_arn, resource_tags_from_actual
+from ..inputs.common import VolumeArn, parse_volume_arn, resource_tags_from_actual
 from ..inputs.schedule import (
     DESCRIPTION,
     INPUT_KEYS,
@@ -40,7 +40,7 @@ from ..inputs.schedule import (
     diff_schedule,
     parse_schedule_args,
 )
-from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs
+from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs, known_tags
 from .rollback import undone_on_failure
 
 #: The type token of ``VolumeSnapshotSchedule`` (a ``pulumi.dynamic.Resource`` subclass).
@@ -122,7 +122,7 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
             int(args.start_at),  # type: ignore[arg-type]
             int(args.recurrence_in_hours),  # type: ignore[arg-type]
             None if args.description is None else str(args.description),
-            _known_tags(args.tags_all),
+            known_tags(args.tags_all),
             self._policy,
         )
 
@@ -135,7 +135,7 @@ class VolumeSnapshotScheduleProvider(ConfiguredProvider):
             int(old_outs["start_at"]),
             int(old_outs["recurrence_in_hours"]),
             description if isinstance(description, str) else None,
-            _known_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}),
+            known_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {}),
             self._policy,
         )
 
@@ -180,7 +180,3 @@ def _read_outputs(
     if info.timezone is not None:
         outs[TIMEZONE] = info.timezone
     return outs
-
-
-def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
-    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}

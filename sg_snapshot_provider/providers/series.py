@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,22 +54,14 @@ from ..aws.ec2 import (
     describe_snapshots_by_filter,
     update_tags_of_snapshots,
     visibility_seconds_left,
-    wait_for_snapshot_completed,
 )
 from ..aws.errors import translate
 from ..aws.retry import to_stderr
-from ..aws.storagegateway import CreatedSnapshot, create_snapshot
-from ..errors import (
-    AwsOperationError,
-    SnapshotCreateError,
-    SnapshotSeriesDeleteError,
-    SnapshotWaitError,
-)
+from ..aws.storagegateway import create_snapshot
+from ..errors import AwsOperationError, SnapshotSeriesDeleteError
 from ..inputs.common import (
-    CREATE_TOKEN_TAG,
     Failure,
     TagChanges,
-    Unknown,
     VolumeArn,
     parse_volume_arn,
     resource_tags_from_actual,
@@ -97,6 +89,9 @@ from .common import (
     check_result,
     from_engine,
     invalid_inputs,
+    known_tags,
+    parse_created_at,
+    wait_or_roll_back,
     with_create_token,
 )
 from .rollback import undone_on_failure
@@ -147,7 +142,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         ec2 = ec2_client(volume.region, self._settings)
         members = members_from_outputs(old_outs)
         old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
-        new_tags, ignore = _known_tags(args.tags_all), self._settings.ignore_tags
+        new_tags, ignore = known_tags(args.tags_all), self._settings.ignore_tags
         changes = tag_changes(old_tags, new_tags, ignore)
         # 1. Tags first, then 2. a new trigger's snapshot (deleted again if its wait fails).
         # If anything fails, the engine keeps the old outputs, tags included: the tags of the
@@ -230,7 +225,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             client,
             volume.arn,
             args.snapshot_description,
-            _known_tags(args.tags_all),
+            known_tags(args.tags_all),
             self._policy,
             # Only needed when CreateSnapshot's answer is lost; made (and cached) lazily.
             ec2=lambda: ec2_client(volume.region, self._settings),
@@ -238,34 +233,10 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
         )
         if args.wait_for_completion is True:
-            self._wait_or_roll_back(volume, created, float(args.completion_timeout_seconds))  # type: ignore[arg-type]
+            ec2 = ec2_client(volume.region, self._settings)
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
         return Member(created.snapshot_id, created.created_at.isoformat())
-
-    def _wait_or_roll_back(
-        self, volume: VolumeArn, created: CreatedSnapshot, timeout: float
-    ) -> None:
-        ec2 = ec2_client(volume.region, self._settings)
-        try:
-            wait_for_snapshot_completed(
-                ec2, created.snapshot_id, timeout, self._policy, created_at=created.created_at
-            )
-        except (SnapshotWaitError, AwsOperationError) as err:
-            deleted, cleanup_error = False, None
-            try:
-                deleted = delete_snapshot(
-                    ec2, created.snapshot_id, self._policy, created_at=created.created_at
-                )
-            except AwsOperationError as delete_err:
-                cleanup_error = delete_err
-            raise SnapshotCreateError(
-                created.snapshot_id,
-                volume.arn,
-                err,
-                deleted=deleted,
-                cleanup_error=cleanup_error,
-                token=created.token,
-                token_tag=CREATE_TOKEN_TAG,
-            ) from err
 
     def _retag(self, ec2: EC2Client, members: list[Member], changes: TagChanges) -> list[Member]:
         """The tag changes on every snapshot of the series: one DeleteTags and one CreateTags
@@ -389,14 +360,4 @@ def _region_of(props: Mapping[str, Any]) -> str | None:
 
 def _when(member: Member) -> datetime | None:
     """When the provider took the snapshot (None when unknown: long visible)."""
-    if member.created_at is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(member.created_at)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _known_tags(tags: Mapping[str, Any] | Unknown) -> dict[str, str]:
-    return {} if isinstance(tags, Unknown) else {str(k): str(v) for k, v in tags.items()}
+    return parse_created_at(member.created_at)
