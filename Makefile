@@ -20,7 +20,7 @@ lint: $(STAMP)
 
 # Each example is its own Pulumi program with a __main__.py: type-check them one by one.
 typecheck: $(STAMP)
-	$(PY) -m mypy sg_snapshot_provider tests scripts
+	$(PY) -m mypy sg_snapshot_provider sg_snapshot_harness tests scripts
 	for example in examples/*/; do $(PY) -m mypy "$$example" || exit 1; done
 
 test: lint typecheck

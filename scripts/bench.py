@@ -41,11 +41,7 @@ import bench_clientcount  # noqa: E402
 from bench_noop import AwsCliProvider, NoopProvider, RawBoto3Provider  # noqa: E402
 from pulumi.dynamic import ResourceProvider  # noqa: E402
 
-from sg_snapshot_provider import StorageGatewaySnapshotProvider  # noqa: E402
-from sg_snapshot_provider.emulator import Emulator  # noqa: E402
-from sg_snapshot_provider.plugin_threads import PLUGIN_WORKERS, WORKERS_ENV  # noqa: E402
-from sg_snapshot_provider.settings import TIMINGS_ENV  # noqa: E402
-from tests.harness import (  # noqa: E402
+from sg_snapshot_harness import (  # noqa: E402
     SNAPSHOT_TYPE,
     Engine,
     PluginProcess,
@@ -53,8 +49,12 @@ from tests.harness import (  # noqa: E402
     StepResult,
     plugin_environment,
 )
-from tests.harness.engine import DEFAULT_PARALLEL  # noqa: E402
-from tests.harness.plugin import point_this_process_at  # noqa: E402
+from sg_snapshot_harness.engine import DEFAULT_PARALLEL  # noqa: E402
+from sg_snapshot_harness.plugin import point_this_process_at  # noqa: E402
+from sg_snapshot_provider import StorageGatewaySnapshotProvider  # noqa: E402
+from sg_snapshot_provider.emulator import Emulator  # noqa: E402
+from sg_snapshot_provider.plugin_threads import PLUGIN_WORKERS, WORKERS_ENV  # noqa: E402
+from sg_snapshot_provider.settings import TIMINGS_ENV  # noqa: E402
 
 REGION = "us-east-1"
 VOLUME_ARN = (

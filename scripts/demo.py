@@ -19,18 +19,19 @@ from pathlib import Path
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 
-# The engine harness is test code (tests/harness), not part of the installed package.
+# The engine harness (sg_snapshot_harness) is a development package of this repository: the
+# wheel ships only sg_snapshot_provider, so the repository root goes on the path.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness import CheckFailedError, Engine, PluginError  # noqa: E402
-from tests.harness.ec2 import Ec2View  # noqa: E402
-from tests.harness.plugin import (  # noqa: E402
+from sg_snapshot_harness import CheckFailedError, Engine, PluginError  # noqa: E402
+from sg_snapshot_harness.ec2 import Ec2View  # noqa: E402
+from sg_snapshot_harness.plugin import (  # noqa: E402
     point_this_process_at,
     start_plugin,
 )
-from tests.harness.program import ProgramRun, run_program  # noqa: E402
+from sg_snapshot_harness.program import ProgramRun, run_program  # noqa: E402
 
 GATEWAY_ARN = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B"
 VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-1122AABB"

@@ -41,13 +41,14 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 
-# The engine harness is test code (tests/harness), not part of the installed package.
+# The engine harness (sg_snapshot_harness) is a development package of this repository: the
+# wheel ships only sg_snapshot_provider, so the repository root goes on the path.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness import PROVIDER_KEY, Engine, ResourceState  # noqa: E402
-from tests.harness.plugin import start_plugin  # noqa: E402
+from sg_snapshot_harness import PROVIDER_KEY, Engine, ResourceState  # noqa: E402
+from sg_snapshot_harness.plugin import start_plugin  # noqa: E402
 
 DATA = REPO_ROOT / "tests" / "data"
 VOLUME_ARN = (

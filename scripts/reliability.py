@@ -12,12 +12,13 @@ from pathlib import Path
 
 from sg_snapshot_provider.emulator import Emulator
 
-# The engine harness is test code (tests/harness), not part of the installed package.
+# The engine harness (sg_snapshot_harness) is a development package of this repository: the
+# wheel ships only sg_snapshot_provider, so the repository root goes on the path.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.harness.faults_matrix import (  # noqa: E402
+from sg_snapshot_harness.faults_matrix import (  # noqa: E402
     cases,
     render_markdown,
     run_case,

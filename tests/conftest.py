@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from sg_snapshot_harness import Engine, PluginProcess
+from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from tests.harness import Engine, PluginProcess
-from tests.harness.ec2 import Ec2View
 
 for _name in list(os.environ):
     if _name.startswith("AWS_"):

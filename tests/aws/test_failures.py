@@ -74,7 +74,7 @@ def completes_after_a_poll(emulator: Emulator) -> None:
 
 
 def _new_snapshots(emulator: Emulator) -> list[str]:
-    from tests.harness.ec2 import Ec2View
+    from sg_snapshot_harness.ec2 import Ec2View
 
     return sorted(Ec2View(emulator.url).snapshot_ids())
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import PluginProcess
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT
-from tests.harness import PluginProcess
-from tests.harness.plugin import start_plugin
 
 #: What `pulumi config set aws:region us-east-1` would send; the volume ARN decides anyway.
 STACK_CONFIG = {"aws:region": "us-east-1"}

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness import Engine
+from sg_snapshot_harness.engine import Deployment
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.plugin_threads import PLUGIN_WORKERS
 from tests.conftest import VOLUME_ARN
-from tests.harness import Engine
-from tests.harness.engine import Deployment
 
 #: How long each snapshot stays pending: one wait.
 WAIT_SECONDS = 2.0

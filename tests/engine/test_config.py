@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginProcess, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginProcess, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
 
 DEFAULT_TAGS = {"owner": "platform", "team": "default-team"}
 

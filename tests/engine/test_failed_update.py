@@ -13,14 +13,14 @@ from typing import Any
 import boto3
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import DUMMY_AWS_ENVIRONMENT
 from sg_snapshot_provider import SnapshotSeriesProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import REGION, VOLUME_ARN
-from tests.harness import Engine, PluginError, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import DUMMY_AWS_ENVIRONMENT
 
 OLD_TAGS = {"keep": "1", "drop": "2"}
 NEW_TAGS = {"keep": "1", "add": "3"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi.config
 import pytest
 
-from tests.harness import (
+from sg_snapshot_harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -20,8 +20,8 @@ from tests.harness import (
     StepKind,
     plugin_environment,
 )
-from tests.harness.program import run_program
-from tests.harness.toy import ToyProvider
+from sg_snapshot_harness.program import run_program
+from sg_snapshot_harness.toy import ToyProvider
 
 TOY_TYPE = "pulumi-python:dynamic/toy:Thing"
 TOY_PROGRAM = Path(__file__).parents[1] / "data" / "toy-program"
@@ -189,7 +189,7 @@ def test_missing_program_config_propagates(engine: Engine):
 
 
 def test_start_plugin_as_a_context_manager_starts_one_plugin() -> None:
-    from tests.harness.plugin import start_plugin
+    from sg_snapshot_harness.plugin import start_plugin
 
     started = start_plugin(None)
     first_port = started.port

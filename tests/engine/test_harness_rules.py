@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from tests.harness import (
+from sg_snapshot_harness import (
     DeploymentFailedError,
     Engine,
     EngineDiedError,
@@ -26,9 +26,9 @@ from tests.harness import (
     StepResult,
     plugin_environment,
 )
-from tests.harness.program import run_program
-from tests.harness.properties import SECRET_SIG, SECRET_SIG_KEY
-from tests.harness.toy import ToyProvider
+from sg_snapshot_harness.program import run_program
+from sg_snapshot_harness.properties import SECRET_SIG, SECRET_SIG_KEY
+from sg_snapshot_harness.toy import ToyProvider
 
 TOY_TYPE = "pulumi-python:dynamic/toy:Thing"
 CHAIN_PROGRAM = Path(__file__).parents[1] / "data" / "toy-chain-program"

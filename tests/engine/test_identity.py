@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError, PluginProcess, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Call, Emulator
 from tests.accounts import (
@@ -29,9 +32,6 @@ from tests.accounts import (
     volume_arn_in,
 )
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginError, PluginProcess, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
 
 Start = Callable[[Mapping[str, str]], Engine]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.scenarios import ScenarioRunner
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import VISIBILITY_WINDOW_SECONDS, VOLUME_ARN
-from tests.harness import UNKNOWN, CheckFailedError, Engine, ResourceState, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.scenarios import ScenarioRunner
 
 NAME = "nightly-root"
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}

@@ -9,10 +9,7 @@ from typing import Any
 
 import pytest
 
-from sg_snapshot_provider.emulator import Emulator
-from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.engine.conftest import STACK_CONFIG
-from tests.harness import (
+from sg_snapshot_harness import (
     Engine,
     Options,
     PluginError,
@@ -20,8 +17,11 @@ from tests.harness import (
     ProtectedError,
     StepKind,
 )
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
+from sg_snapshot_provider.emulator import Emulator
+from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
+from tests.engine.conftest import STACK_CONFIG
 
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "options", "tags": {"a": "1"}}
 

@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from sg_snapshot_provider.emulator import Emulator
-from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
-from tests.harness import (
+from sg_snapshot_harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -18,7 +16,9 @@ from tests.harness import (
     PluginProcess,
     StepKind,
 )
-from tests.harness.ec2 import Ec2View
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_provider.emulator import Emulator
+from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
 
 BASE: dict[str, Any] = {"volume_arn": VOLUME_ARN, "description": "nightly root volume"}
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sg_snapshot_harness import Engine, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import VOLUME_ARN
-from tests.harness import Engine, StepKind
-from tests.harness.ec2 import Ec2View
 
 KEY = "__provider"
 

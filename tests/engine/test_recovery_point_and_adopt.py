@@ -9,14 +9,14 @@ from typing import Any
 import boto3
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError, PluginProcess, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginError, PluginProcess, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 
 STORED_GATEWAY = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99887766"
 STORED_VOLUME = f"{STORED_GATEWAY}/volume/vol-55667788"

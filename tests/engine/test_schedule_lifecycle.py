@@ -17,11 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sg_snapshot_provider import VolumeSnapshotScheduleProvider
-from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
-from tests.harness import (
+from sg_snapshot_harness import (
     UNKNOWN,
     CheckFailedError,
     Engine,
@@ -31,7 +27,11 @@ from tests.harness import (
     ResourceState,
     StepKind,
 )
-from tests.harness.scenarios import ScenarioRunner
+from sg_snapshot_harness.scenarios import ScenarioRunner
+from sg_snapshot_provider import VolumeSnapshotScheduleProvider
+from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
+from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 
 NAME = "nightly"
 STORED_GATEWAY_ARN = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-99887766"

@@ -21,6 +21,19 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness import (
+    UNKNOWN,
+    CheckFailedError,
+    Engine,
+    Options,
+    PluginError,
+    PluginProcess,
+    ResourceState,
+    StepKind,
+)
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
+from sg_snapshot_harness.scenarios import ScenarioRunner
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
@@ -34,19 +47,6 @@ from tests.conftest import (
     VOLUME_ARN,
 )
 from tests.engine.conftest import STACK_CONFIG
-from tests.harness import (
-    UNKNOWN,
-    CheckFailedError,
-    Engine,
-    Options,
-    PluginError,
-    PluginProcess,
-    ResourceState,
-    StepKind,
-)
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
-from tests.harness.scenarios import ScenarioRunner
 
 NAME = "nightly-root"
 OTHER_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-3344CCDD"

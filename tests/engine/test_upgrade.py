@@ -19,6 +19,15 @@ import dill
 import pytest
 from botocore.exceptions import ClientError
 
+from sg_snapshot_harness import (
+    PROVIDER_KEY,
+    SNAPSHOT_TYPE,
+    Engine,
+    PluginProcess,
+    ResourceState,
+    StepKind,
+)
+from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import (
     SnapshotSeriesProvider,
     StorageGatewaySnapshotProvider,
@@ -28,15 +37,6 @@ from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import REGION
-from tests.harness import (
-    PROVIDER_KEY,
-    SNAPSHOT_TYPE,
-    Engine,
-    PluginProcess,
-    ResourceState,
-    StepKind,
-)
-from tests.harness.ec2 import Ec2View
 
 DATA = Path(__file__).parents[1] / "data"
 GOLDEN_PROVIDER = (DATA / "golden_provider.txt").read_text().strip()

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginProcess
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT
-from tests.harness import Engine, PluginProcess
-from tests.harness.plugin import start_plugin
 
 EXAMPLES = REPO_ROOT / "examples"
 

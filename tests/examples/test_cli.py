@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import plugin_environment
 
 pytestmark = [
     pytest.mark.needs_pulumi_cli,

@@ -21,15 +21,15 @@ from typing import Any
 import boto3
 import pytest
 
+from sg_snapshot_harness import Engine, PluginProcess, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
+from sg_snapshot_harness.program import ProgramRun, run_program
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine, PluginProcess, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
-from tests.harness.program import ProgramRun, run_program
 
 PROGRAM = EXAMPLES / "dr-copy"
 DR_REGION = "us-west-2"

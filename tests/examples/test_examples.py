@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
+from sg_snapshot_harness import Engine, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.program import read_project_name, run_program
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.program import read_project_name, run_program
 
 
 def test_quickstart_shares_the_root_project_name() -> None:

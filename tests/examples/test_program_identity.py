@@ -10,6 +10,9 @@ from collections.abc import Iterator
 import pulumi
 import pytest
 
+from sg_snapshot_harness import Engine
+from sg_snapshot_harness.plugin import start_plugin
+from sg_snapshot_harness.program import run_program
 from sg_snapshot_provider import StorageGatewaySnapshotProvider, aws
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.program import (
@@ -28,9 +31,6 @@ from tests.accounts import (
 )
 from tests.conftest import PLUGIN_TIMINGS, REGION, REPO_ROOT
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine
-from tests.harness.plugin import start_plugin
-from tests.harness.program import run_program
 
 GATEWAY = f"arn:aws:storagegateway:{REGION}:{ROLE_ACCOUNT}:gateway/sgw-22AB22CD"
 VOLUMES = [f"{GATEWAY}/volume/vol-{n}" for n in ("0000000A", "0000000B")]

@@ -20,13 +20,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from sg_snapshot_harness import Engine
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.program import RegisteredResource, run_program
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.emulator.models import GATEWAY_IPV4
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine
-from tests.harness.ec2 import Ec2View
-from tests.harness.program import RegisteredResource, run_program
 
 PROGRAM = EXAMPLES / "restore-volume"
 #: The emulated gateway's network interface, as DescribeGatewayInformation lists it.

@@ -12,13 +12,13 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from sg_snapshot_harness import Engine, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.program import run_program
 from sg_snapshot_provider import AwsOperationError
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.program import run_program
 
 PROGRAM = EXAMPLES / "scheduled-volumes"
 VOLUMES = [VOLUME_ARN, f"{GATEWAY_ARN}/volume/vol-2233BBCC", f"{GATEWAY_ARN}/volume/vol-3344CCDD"]

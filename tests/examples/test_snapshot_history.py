@@ -4,12 +4,12 @@ resource option comes from the program itself."""
 
 from __future__ import annotations
 
+from sg_snapshot_harness import Engine, PluginProcess, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.program import run_program
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
-from tests.harness import Engine, PluginProcess, StepKind
-from tests.harness.ec2 import Ec2View
-from tests.harness.program import run_program
 
 HISTORY = EXAMPLES / "snapshot-history"
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import PluginProcess
+from sg_snapshot_harness.faults_matrix import start_matrix_plugin
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REPO_ROOT
-from tests.harness import PluginProcess
-from tests.harness.faults_matrix import start_matrix_plugin
 from tests.reliability.interrupt import stop_started
 
 

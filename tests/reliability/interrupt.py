@@ -8,10 +8,10 @@ import threading
 import time
 from typing import Any
 
+from sg_snapshot_harness import Engine, PluginError, PluginProcess
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT
-from tests.harness import Engine, PluginError, PluginProcess
-from tests.harness.plugin import start_plugin
 
 _started: list[PluginProcess] = []
 

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 
+from sg_snapshot_harness import Engine
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, INPUT_KEYS
 from tests.conftest import VOLUME_ARN
-from tests.harness import Engine
 
 HUGE = st.sampled_from(["x" * 100_000, "é" * 5_000, "🙂" * 300, "a\x00b", "\u202e" * 10])
 SCALARS = (

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from sg_snapshot_harness import Engine
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG
 from tests.conftest import REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
 
 RESOURCES = 100
 IN_FLIGHT = 8

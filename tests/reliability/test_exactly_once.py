@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError
+from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG
 from tests.conftest import VOLUME_ARN
-from tests.harness import Engine, PluginError
-from tests.harness.ec2 import Ec2View
 
 INPUTS = {"volume_arn": VOLUME_ARN, "description": "exactly once", "tags": {"team": "storage"}}
 

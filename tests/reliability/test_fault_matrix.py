@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from sg_snapshot_harness import PluginProcess
+from sg_snapshot_harness.faults_matrix import SNAPSHOT, Case, cases, run_case
 from sg_snapshot_provider.emulator import Emulator
-from tests.harness import PluginProcess
-from tests.harness.faults_matrix import SNAPSHOT, Case, cases, run_case
 
 #: The series' and the schedule's sample: (fault label, count).
 SAMPLE = {("after (done, then 500)", "always")}

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness import Engine
+from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import VOLUME_ARN
-from tests.harness import Engine
-from tests.harness.ec2 import Ec2View
 from tests.reliability.interrupt import create_snapshot_answered, kill_plugin_mid_create, plugin_for
 
 PROJECT = "orphans-test"

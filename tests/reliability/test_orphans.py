@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sg_snapshot_harness import Engine, Options, Secret
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, Options, Secret
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import plugin_environment
 from tests.reliability.interrupt import kill_plugin_mid_create, plugin_for
 
 PROJECT = "proj"

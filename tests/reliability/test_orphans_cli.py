@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import TIMINGS_ENV
 from tests.conftest import REPO_ROOT, VOLUME_ARN
-from tests.harness.plugin import plugin_environment
 
 SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
 SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"

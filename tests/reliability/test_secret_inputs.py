@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginProcess, run_program
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import PLUGIN_TIMINGS, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginProcess, run_program
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
 
 PROGRAM = REPO_ROOT / "tests" / "data" / "secret-program"
 HUSH = "hush-7f3a9c"

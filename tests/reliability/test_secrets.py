@@ -11,13 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError, PluginProcess
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.accounts import OTHER_ACCOUNT, ROLE_ACCOUNT, role_arn, snapshot_ids_in, volume_arn_in
 from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginError, PluginProcess
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import plugin_environment
 
 ENV_SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIAENVSECRET7777777",

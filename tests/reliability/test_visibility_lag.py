@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from sg_snapshot_harness import Engine, PluginError, PluginProcess
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REPO_ROOT, VOLUME_ARN
-from tests.harness import Engine, PluginError, PluginProcess
-from tests.harness.ec2 import Ec2View
-from tests.harness.plugin import start_plugin
 
 LAG_SECONDS = 3.0
 #: The plugin's timings: a visibility window well beyond the lag, short polls and backoff.

@@ -1,5 +1,5 @@
-"""Toy resources in a chain: see ``tests.harness.toy_programs.chain``."""
+"""Toy resources in a chain: see ``sg_snapshot_harness.toy_programs.chain``."""
 
-from tests.harness.toy_programs import chain
+from sg_snapshot_harness.toy_programs import chain
 
 chain()

@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from tests.harness.toy import ToyResource
+from sg_snapshot_harness.toy import ToyResource
 
 config = pulumi.Config()
 first = ToyResource("first", name="one", value=config.require("value"))

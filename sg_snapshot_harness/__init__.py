@@ -1,5 +1,9 @@
-"""Test support: the real dynamic-provider plugin driven over gRPC by a fake engine, and a runner
-for Pulumi programs under mocks whose dynamic resources go through that engine."""
+"""The engine harness: the real dynamic-provider plugin driven over gRPC by a fake engine, and a
+runner for Pulumi programs under mocks whose dynamic resources go through that engine.
+
+A development package of this repository, used by the tests and by ``scripts/`` (demo, bench,
+reliability, golden states). It is not in the wheel: pyproject.toml packages only
+``sg_snapshot_provider``, and nothing in that package imports this one."""
 
 from sg_snapshot_provider.inputs import PROVIDER_KEY
 
