@@ -4,7 +4,8 @@ the request log, move snapshots between states, set the pending time and the vis
 
 No AWS behaviour is decided here, with one guard of our own: a fault for an operation that is
 neither a Storage Gateway operation nor an EC2 action in botocore's models could never fire, so
-it is refused with the closest real name.
+it is refused with the closest real name. What only this API changes lives here too: seeded
+gateways and volumes (with their local disks) and pinned snapshot states.
 
 Routes (bodies and answers are JSON objects)::
 
@@ -33,14 +34,29 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
+from moto.ec2.models import ec2_backends
 from moto.moto_api._internal.models import moto_api_backend
 
+from .arns import account_and_region, parse_gateway_arn, parse_volume_arn
+from .backend import StorageGatewayBackend, StorageGatewayModel
 from .ec2 import Ec2Layer
 from .exceptions import ControlError
 from .faults import Call, Fault, FaultTable
-from .models import DEFAULT_TIMEZONE, StorageGatewayModel, set_snapshot_state
+from .gateways import (
+    DEFAULT_TIMEZONE,
+    GATEWAY_TYPES,
+    GIB,
+    TIMEZONE_RE,
+    VOLUME_GATEWAY_TYPES,
+    Gateway,
+    GatewayVolume,
+    SnapshotSchedule,
+    initial_disks,
+)
+from .snapshots import SNAPSHOT_STATES, GatewaySnapshot
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -89,6 +105,109 @@ def check_operation(operation: str) -> None:
     )
 
 
+# --- seeding and snapshot states ------------------------------------------------------------
+
+
+def seed_gateway(
+    backend: StorageGatewayBackend,
+    arn: str,
+    gateway_type: str,
+    connected: bool,
+    timezone: str = DEFAULT_TIMEZONE,
+) -> Gateway:
+    """Add a gateway to ``backend``, or change one: its type (and so its local disks),
+    whether it is connected, its time zone."""
+    match = parse_gateway_arn(arn)
+    if gateway_type not in GATEWAY_TYPES:
+        raise ControlError(f"gateway_type must be one of {', '.join(GATEWAY_TYPES)}")
+    if not TIMEZONE_RE.fullmatch(timezone):
+        raise ControlError(f"timezone must look like GMT or GMT-5:00, got {timezone!r}")
+    gateway = backend.gateways.get(arn)
+    if gateway is None:
+        gateway = Gateway(arn, match["gateway_id"], gateway_type, connected)
+        backend.gateways[arn] = gateway
+    if gateway.gateway_type != gateway_type or not gateway.disks:
+        gateway.disks = initial_disks(gateway_type)
+    gateway.gateway_type, gateway.connected = gateway_type, connected
+    gateway.timezone = timezone
+    return gateway
+
+
+def seed_volume(
+    backend: StorageGatewayBackend,
+    arn: str,
+    kind: str | None,
+    size_gib: int,
+    recovery_point: bool = True,
+) -> GatewayVolume:
+    """Add a volume to ``backend`` (and a connected cached gateway if its gateway is new); a
+    stored volume gets a local disk of its size."""
+    match = parse_volume_arn(arn)
+    gateway = backend.gateways.get(match["gateway_arn"]) or seed_gateway(
+        backend, match["gateway_arn"], "CACHED", connected=True
+    )
+    if not gateway.is_volume_gateway:
+        raise ControlError(f"{gateway.arn} is a {gateway.gateway_type} gateway: no volumes")
+    kind = kind or gateway.gateway_type
+    if kind not in VOLUME_GATEWAY_TYPES:
+        raise ControlError(f"volume_type must be CACHED or STORED, got {kind!r}")
+    if size_gib < 1:
+        raise ControlError("size_gib must be at least 1")
+    if not recovery_point and kind != "CACHED":
+        raise ControlError("only cached volumes have recovery points")
+    created = datetime.now(UTC)
+    volume = GatewayVolume(
+        arn,
+        match["volume_id"],
+        gateway,
+        kind,
+        size_gib * GIB,
+        created,
+        SnapshotSchedule(created.hour),
+        recovery_point,
+    )
+    if kind == "STORED":
+        disk = gateway.new_disk(volume.size_bytes, "STORED_VOLUME")
+        disk.volume_arn, volume.disk_id = arn, disk.disk_id
+    backend.volumes[arn] = volume
+    return volume
+
+
+def find_snapshot(snapshot_id: str) -> Any:
+    """The EBS snapshot with this ID in any account and region moto holds."""
+    for account_backends in ec2_backends.values():
+        for region_backend in account_backends.values():
+            snapshot = region_backend.snapshots.get(snapshot_id)
+            if snapshot is not None:
+                return snapshot
+    raise ControlError(f"snapshot {snapshot_id} does not exist", status=404)
+
+
+def set_snapshot_state(snapshot_id: str, state: str, progress: str | None) -> None:
+    if state not in SNAPSHOT_STATES:
+        raise ControlError(f"state must be one of {', '.join(SNAPSHOT_STATES)}, got {state!r}")
+    if progress is not None and not re.fullmatch(r"(100|[1-9]?[0-9])%", progress):
+        raise ControlError(f"progress must look like '80%', got {progress!r}")
+    snapshot = find_snapshot(snapshot_id.lower())
+    if isinstance(snapshot, GatewaySnapshot):
+        snapshot.force(state, progress)
+    elif progress is None or progress == "100%":
+        # A snapshot made through EC2 itself: moto keeps a plain status and a fixed progress.
+        snapshot.status = state
+    else:
+        raise ControlError(f"{snapshot_id} was not made by Storage Gateway: its progress is fixed")
+
+
+def _seeded_backend(state: EmulatorState, arn: str) -> StorageGatewayBackend | None:
+    """The backend a seeded ARN lives in (seeding alone goes by the ARN: requests are served
+    by the backend they are signed for)."""
+    where = account_and_region(arn)
+    return None if where is None else state.model.backend(*where)
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
 def _text(payload: dict[str, Any], name: str) -> str:
     value = payload.get(name)
     if not isinstance(value, str) or not value:
@@ -98,10 +217,11 @@ def _text(payload: dict[str, Any], name: str) -> str:
 
 def _add_gateway(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
     arn = _text(payload, "gateway_arn")
-    backend = state.model.backend_for_arn(arn)
+    backend = _seeded_backend(state, arn)
     if backend is None:
         raise ControlError(f"{arn!r} is not a gateway ARN (arn:aws:storagegateway:…:gateway/sgw-…)")
-    gateway = backend.add_gateway(
+    gateway = seed_gateway(
+        backend,
         arn,
         str(payload.get("gateway_type", "CACHED")),
         bool(payload.get("connected", True)),
@@ -112,7 +232,7 @@ def _add_gateway(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any
 
 def _add_volume(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
     arn = _text(payload, "volume_arn")
-    backend = state.model.backend_for_arn(arn)
+    backend = _seeded_backend(state, arn)
     if backend is None:
         raise ControlError(
             f"{arn!r} is not a volume ARN (arn:aws:storagegateway:…:gateway/sgw-…/volume/vol-…)"
@@ -124,8 +244,8 @@ def _add_volume(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]
     recovery_point = payload.get("recovery_point", True)
     if not isinstance(recovery_point, bool):
         raise ControlError("recovery_point must be true or false")
-    volume = backend.add_volume(
-        arn, None if volume_type is None else str(volume_type), size, recovery_point
+    volume = seed_volume(
+        backend, arn, None if volume_type is None else str(volume_type), size, recovery_point
     )
     return {"volume_arn": volume.arn, "volume_type": volume.kind}
 

@@ -8,7 +8,7 @@ child's environment carries ``MOTO_EC2_LOAD_DEFAULT_AMIS=false``). The child wat
 standard input and stops when it closes, so it never outlives its parent. Every method goes
 through the HTTP control API (``control``), so a started emulator and an attached one (the CLI,
 another process) behave the same. No AWS behaviour is decided here (see ``server``,
-``responses``, ``models``, ``ec2``).
+``responses``, ``backend``, ``ec2``).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ backend of the account and region it is signed for (SigV4 credential scope; the 
 moto's rule), never by the backend an ARN in it names: Storage Gateway is regional and per
 account.
 
-No service rule is decided here: every check lives in ``validation`` or ``models`` and fails
-with an ``exceptions`` class, which ``error_answer`` turns into AWS's error shape.
-``OPERATIONS`` is the table of emulated operations; the conformance tests walk it.
+No service rule is decided here: every check lives in ``validation``, ``backend`` or
+``volumes`` and fails with an ``exceptions`` class, which ``error_answer`` turns into AWS's
+error shape. ``OPERATIONS`` is the table of emulated operations; the conformance tests walk it.
 """
 
 from __future__ import annotations
@@ -23,21 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .backend import StorageGatewayBackend, StorageGatewayModel
 from .exceptions import (
     OperationNotEmulated,
     SerializationException,
     StorageGatewayError,
     UnknownOperationException,
 )
-from .models import (
-    Gateway,
-    GatewayVolume,
-    LocalDisk,
-    StorageGatewayBackend,
-    StorageGatewayModel,
-    VolumeRequest,
-    paginate,
-)
+from .gateways import Gateway, GatewayVolume, LocalDisk, VolumeRequest
+from .rules import paginate
 from .validation import service_model, validate_input
 
 TARGET_PREFIX = "StorageGateway_20130630."

@@ -20,7 +20,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.emulator.models import GATEWAY_IPV4
+from sg_snapshot_provider.emulator.gateways import GATEWAY_IPV4
 from sg_snapshot_provider.emulator.responses import OPERATIONS
 from sg_snapshot_provider.emulator.validation import java_pattern, service_model
 from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN

@@ -926,8 +926,8 @@ def test_unknown_operation__not_emulated(sg, emulator: Emulator):
 
 def test_internal_error__answered_as_json(monkeypatch):
     # In this process, not in the emulator's: a bug of ours is made on purpose.
+    from sg_snapshot_provider.emulator.backend import StorageGatewayBackend
     from sg_snapshot_provider.emulator.control import EmulatorState
-    from sg_snapshot_provider.emulator.models import StorageGatewayBackend
     from sg_snapshot_provider.emulator.server import EmulatorApp
 
     def broken(self: StorageGatewayBackend) -> None:

@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import Emulator, EmulatorError
-from sg_snapshot_provider.emulator.models import GATEWAY_IPV4
+from sg_snapshot_provider.emulator.gateways import GATEWAY_IPV4
 from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.emulator.conftest import error_message, gateway_error_code, make_client
 

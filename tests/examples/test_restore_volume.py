@@ -24,7 +24,7 @@ from sg_snapshot_harness import Engine
 from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_harness.program import RegisteredResource, run_program
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.emulator.models import GATEWAY_IPV4
+from sg_snapshot_provider.emulator.gateways import GATEWAY_IPV4
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
 
