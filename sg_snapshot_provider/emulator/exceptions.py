@@ -1,4 +1,4 @@
-"""The emulator's errors, one small class per AWS error code, shaped as AWS puts them on the wire.
+"""The emulator's errors, one small class per AWS error code, with what AWS puts on the wire.
 
 Storage Gateway (JSON 1.1): ``{"__type": …, "message": …}`` and, for
 ``InvalidGatewayRequestException``, ``error.errorCode`` from the ``ErrorCode`` enum of botocore's
@@ -12,7 +12,8 @@ EC2 (query protocol, XML): ``<Response><Errors><Error><Code/><Message/>…``, co
 EC2 words them (the EC2 API reference's "Error codes" page and observed answers, cited where each
 class is defined).
 
-The models raise these; the protocol layers only turn them into bytes.
+The backend raises these; the protocol layers only turn them into bytes (``serializer`` builds a
+Storage Gateway error's body from its shape in the model: ``error_type`` and ``members``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from typing import Any, ClassVar
 
 
 class StorageGatewayError(Exception):
-    """An error answered to a Storage Gateway client as ``{"__type": ..., "message": ...}``."""
+    """An error answered to a Storage Gateway client as ``{"__type": ..., "message": ...}``.
+
+    ``error_type`` is the ``__type``; ``members`` the values of its shape's members.
+    """
 
     type_name: ClassVar[str] = "InvalidGatewayRequestException"
     status: ClassVar[int] = 400
@@ -34,8 +38,12 @@ class StorageGatewayError(Exception):
     def http_status(self) -> int:
         return self.status
 
-    def body(self) -> dict[str, Any]:
-        return {"__type": self.type_name, "message": self.message}
+    @property
+    def error_type(self) -> str:
+        return self.type_name
+
+    def members(self) -> dict[str, Any]:
+        return {"message": self.message}
 
 
 class InvalidGatewayRequestException(StorageGatewayError):  # noqa: N818 (AWS's name)
@@ -48,9 +56,9 @@ class InvalidGatewayRequestException(StorageGatewayError):  # noqa: N818 (AWS's 
         super().__init__(message)
         self.details = details or {}
 
-    def body(self) -> dict[str, Any]:
+    def members(self) -> dict[str, Any]:
         return {
-            **super().body(),
+            **super().members(),
             "error": {"errorCode": self.error_code, "errorDetails": self.details},
         }
 
@@ -185,14 +193,19 @@ class InjectedError(StorageGatewayError):
     def is_gateway_error_code(self) -> bool:
         return not self.code.endswith(("Exception", "Error", "Fault"))
 
-    def body(self) -> dict[str, Any]:
+    @property
+    def error_type(self) -> str:
+        if self.is_gateway_error_code:
+            return InvalidGatewayRequestException.type_name
+        return self.code
+
+    def members(self) -> dict[str, Any]:
         if self.is_gateway_error_code:
             return {
-                "__type": InvalidGatewayRequestException.type_name,
                 "message": self.message,
                 "error": {"errorCode": self.code, "errorDetails": {}},
             }
-        return {"__type": self.code, "message": self.message}
+        return {"message": self.message}
 
 
 # --- EC2 ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The Storage Gateway JSON 1.1 protocol: parse a request, validate it, call the model, shape the
-answer.
+"""The Storage Gateway JSON 1.1 protocol: parse a request, validate it, call the backend, and
+answer through the model's shapes.
 
 Real behaviour reproduced, and from where: the target ``StorageGateway_20130630.<Operation>``
 and the error shapes of botocore's ``storagegateway`` model; an operation the model does not
@@ -11,8 +11,10 @@ moto's rule), never by the backend an ARN in it names: Storage Gateway is region
 account.
 
 No service rule is decided here: every check lives in ``validation``, ``backend`` or
-``volumes`` and fails with an ``exceptions`` class, which ``error_answer`` turns into AWS's
-error shape. ``OPERATIONS`` is the table of emulated operations; the conformance tests walk it.
+``volumes`` and fails with an ``exceptions`` class, which ``error_answer`` turns into AWS's error
+shape. A handler names the backend's values by the members of the operation's output shape;
+``serializer`` turns them into the JSON body, refusing anything the shape does not declare.
+``OPERATIONS`` is the table of emulated operations; the conformance tests walk it.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from .exceptions import (
     StorageGatewayError,
     UnknownOperationException,
 )
-from .gateways import Gateway, GatewayVolume, LocalDisk, VolumeRequest
+from .gateways import TARGET_IQN_PREFIX, Gateway, GatewayVolume, LocalDisk, VolumeRequest
 from .rules import paginate
+from .serializer import error_body, output_body
 from .validation import service_model, validate_input
 
 TARGET_PREFIX = "StorageGateway_20130630."
@@ -56,7 +59,7 @@ def json_answer(status: int, payload: dict[str, Any]) -> Answer:
 
 
 def error_answer(error: StorageGatewayError) -> Answer:
-    return json_answer(error.http_status, error.body())
+    return json_answer(error.http_status, error_body(error.error_type, error.members()))
 
 
 def _gateway_info(gateway: Gateway, region: str) -> dict[str, Any]:
@@ -101,25 +104,26 @@ def _gateway_information(gateway: Gateway) -> dict[str, Any]:
 
 
 def _local_disk(disk: LocalDisk, region: str) -> dict[str, Any]:
-    described: dict[str, Any] = {
+    resource = None
+    if disk.volume_arn is not None:
+        # "The format of this field is targetIqn::LUNNumber::region-volumeId".
+        volume_id = disk.volume_arn.rsplit("/", 1)[-1]
+        iqn = f"{TARGET_IQN_PREFIX}{volume_id.lower()}"
+        resource = f"{iqn}::1::{region}-{volume_id}"
+    return {
         "DiskId": disk.disk_id,
         "DiskPath": disk.path,
         "DiskNode": disk.node,
         "DiskStatus": "present",
         "DiskSizeInBytes": disk.size_bytes,
         "DiskAllocationType": disk.allocation,
+        "DiskAllocationResource": resource,
         "DiskAttributeList": [],
     }
-    if disk.volume_arn is not None:
-        # "The format of this field is targetIqn::LUNNumber::region-volumeId".
-        volume_id = disk.volume_arn.rsplit("/", 1)[-1]
-        iqn = f"iqn.1997-05.com.amazon:{volume_id.lower()}"
-        described["DiskAllocationResource"] = f"{iqn}::1::{region}-{volume_id}"
-    return described
 
 
 def _iscsi_volume(volume: GatewayVolume) -> dict[str, Any]:
-    described = {
+    described: dict[str, Any] = {
         "VolumeARN": volume.arn,
         "VolumeId": volume.volume_id,
         "VolumeType": volume.volume_type,
@@ -133,15 +137,13 @@ def _iscsi_volume(volume: GatewayVolume) -> dict[str, Any]:
             "LunNumber": 1,
             "ChapEnabled": False,
         },
-        "CreatedDate": volume.created.timestamp(),
+        "CreatedDate": volume.created,
         "VolumeUsedInBytes": 0,
         "TargetName": volume.target_name,
+        "SourceSnapshotId": volume.source_snapshot_id,
+        "KMSKey": volume.kms_key,
     }
-    if volume.source_snapshot_id is not None:
-        described["SourceSnapshotId"] = volume.source_snapshot_id
-    if volume.kms_key is not None:
-        described["KMSKey"] = volume.kms_key
-    if volume.kind == "STORED":
+    if volume.kind == "STORED":  # members of StorediSCSIVolume only
         described["VolumeDiskId"] = volume.disk_id
         described["PreservedExistingData"] = volume.preserved_existing_data
     return described
@@ -149,12 +151,6 @@ def _iscsi_volume(volume: GatewayVolume) -> dict[str, Any]:
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
-def _with_marker(answer: dict[str, Any], marker: str | None) -> dict[str, Any]:
-    if marker is not None:
-        answer["Marker"] = marker
-    return answer
 
 
 class StorageGatewayResponse:
@@ -179,7 +175,7 @@ class StorageGatewayResponse:
         handler = OPERATIONS.get(operation)
         if handler is None:
             raise OperationNotEmulated(operation)
-        return handler(self)
+        return output_body(operation, handler(self))
 
     @staticmethod
     def _parse(body: bytes) -> dict[str, Any]:
@@ -191,7 +187,8 @@ class StorageGatewayResponse:
             raise SerializationException("The request body must be a JSON object")
         return params
 
-    # operations (their input is valid for the model by now)
+    # operations (their input is valid for the model by now; each answers the backend's
+    # values by member name, None for a member left out)
 
     def create_snapshot(self) -> dict[str, Any]:
         snapshot = self.backend.create_snapshot(
@@ -234,7 +231,7 @@ class StorageGatewayResponse:
             self.backend.list_gateways(), self.params.get("Marker"), self.params.get("Limit")
         )
         region = self.backend.region
-        return _with_marker({"Gateways": [_gateway_info(g, region) for g in page]}, marker)
+        return {"Gateways": [_gateway_info(g, region) for g in page], "Marker": marker}
 
     def list_volumes(self) -> dict[str, Any]:
         gateway_arn = self.params.get("GatewayARN")
@@ -243,10 +240,11 @@ class StorageGatewayResponse:
             self.params.get("Marker"),
             self.params.get("Limit"),
         )
-        answer: dict[str, Any] = {"VolumeInfos": [_volume_info(v) for v in page]}
-        if gateway_arn is not None:
-            answer["GatewayARN"] = gateway_arn
-        return _with_marker(answer, marker)
+        return {
+            "GatewayARN": gateway_arn,
+            "VolumeInfos": [_volume_info(v) for v in page],
+            "Marker": marker,
+        }
 
     def _describe_iscsi_volumes(self, kind: str) -> list[dict[str, Any]]:
         volumes = self.backend.describe_volumes(self.params["VolumeARNs"], kind)
@@ -260,19 +258,17 @@ class StorageGatewayResponse:
 
     def describe_snapshot_schedule(self) -> dict[str, Any]:
         volume, schedule = self.backend.describe_snapshot_schedule(self.params["VolumeARN"])
-        answer: dict[str, Any] = {
+        return {
             "VolumeARN": volume.arn,
             "StartAt": schedule.start_at,
             "RecurrenceInHours": schedule.recurrence_in_hours,
+            "Description": schedule.description or None,
             # "The hour of the day is in the time zone of the gateway."
             "Timezone": volume.gateway.timezone,
             # "A list of up to 50 tags assigned to the snapshot schedule, sorted
             # alphabetically by key name" (DescribeSnapshotScheduleOutput.Tags).
             "Tags": _tag_list(dict(sorted(schedule.tags.items()))),
         }
-        if schedule.description:
-            answer["Description"] = schedule.description
-        return answer
 
     def update_snapshot_schedule(self) -> dict[str, Any]:
         volume = self.backend.update_snapshot_schedule(
@@ -338,7 +334,7 @@ class StorageGatewayResponse:
         page, marker = paginate(
             _tag_list(tags), self.params.get("Marker"), len(tags) if limit is None else limit
         )
-        return _with_marker({"ResourceARN": resource_arn, "Tags": page}, marker)
+        return {"ResourceARN": resource_arn, "Marker": marker, "Tags": page}
 
     def add_tags_to_resource(self) -> dict[str, Any]:
         resource_arn = self.params["ResourceARN"]
