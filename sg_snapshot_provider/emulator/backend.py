@@ -99,7 +99,8 @@ class StorageGatewayBackend:
         return gateway
 
     @staticmethod
-    def connected(gateway: Gateway) -> Gateway:
+    def connected_gateway(gateway: Gateway) -> Gateway:
+        """``gateway``, if it is connected."""
         if not gateway.connected:
             raise GatewayNotConnected(
                 f"The specified gateway is not connected: {gateway.arn}",
@@ -118,7 +119,7 @@ class StorageGatewayBackend:
             )
         # An unknown gateway means an unknown volume: AWS answers VolumeNotFound for both.
         volume = self.get_volume(arn)
-        self.connected(volume.gateway)
+        self.connected_gateway(volume.gateway)
         return volume
 
     def _resource_tags(self, arn: str) -> dict[str, str]:
@@ -239,10 +240,10 @@ class StorageGatewayBackend:
     # gateways, disks and volumes (what pulumi-aws's volume resources call)
 
     def describe_gateway_information(self, gateway_arn: str) -> Gateway:
-        return self.connected(self.get_gateway(gateway_arn))
+        return self.connected_gateway(self.get_gateway(gateway_arn))
 
     def list_local_disks(self, gateway_arn: str) -> list[LocalDisk]:
-        return list(self.connected(self.get_gateway(gateway_arn)).disks)
+        return list(self.connected_gateway(self.get_gateway(gateway_arn)).disks)
 
     def create_cached_iscsi_volume(self, request: VolumeRequest) -> GatewayVolume:
         return volumes.create_cached_iscsi_volume(self, request)

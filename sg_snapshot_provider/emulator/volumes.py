@@ -156,7 +156,7 @@ def _volume_gateway_of(
             f"{gateway.arn} is a {gateway.gateway_type} gateway",
             {"GatewayARN": gateway.arn},
         )
-    return backend.connected(gateway)
+    return backend.connected_gateway(gateway)
 
 
 def _check_target(backend: StorageGatewayBackend, gateway: Gateway, request: VolumeRequest) -> None:
