@@ -80,7 +80,7 @@ def _one_account_rule(fields: Mapping[str, Any]) -> None:
         )
 
 
-#: Every key that changes what the provider does (README, "Configuration", says how).
+#: Every key that changes what the provider does (docs/configuration.md says how).
 KEYS: Final[tuple[Key, ...]] = (
     Key(ACCESS_KEY_KEY, "access_key", scalars.text),
     Key(SECRET_KEY_KEY, "secret_key", scalars.text, _credentials_paired),

@@ -1,5 +1,5 @@
-"""The provider against the emulator, call by call, counting AWS requests (the README's
-table of calls per engine call)."""
+"""The provider against the emulator, call by call, counting AWS requests (the
+table of calls per engine call in docs/snapshot.md)."""
 
 from __future__ import annotations
 

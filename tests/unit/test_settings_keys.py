@@ -427,13 +427,12 @@ def test_settings_from_namespace__identity_keys_too() -> None:
     assert settings.forbidden_account_ids == ("111111111111",)
 
 
-def test_the_readme_configuration_table_names_every_key() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("## Configuration\n") : readme.index("## Replacement")]
-    table = [line for line in section.splitlines() if line.startswith("| `aws:")]
+def test_the_configuration_page_names_every_key() -> None:
+    page = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    table = [line for line in page.splitlines() if line.startswith("| `aws:")]
     for key in sorted(HONOURED_KEYS | NO_EFFECT_KEYS):
         rows = [row for row in table if f"`{key}`" in row.split("|")[1]]
-        assert len(rows) == 1, f"{key} is not in one row of README's Configuration table"
+        assert len(rows) == 1, f"{key} is not in one row of docs/configuration.md's table"
         verdict = rows[0].split("|")[2]
         expected = "accepted, no effect" if key in NO_EFFECT_KEYS else "supported"
         assert verdict.strip().startswith(expected), key
