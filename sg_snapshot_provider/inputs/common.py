@@ -334,6 +334,24 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
+#: A number written as text ("2", " 3600", "1.5"): what ``pulumi.Config.require`` returns.
+_NUMBER_TEXT: Final = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def not_a_number(value: Any, convert: str = "int") -> str:
+    """How a numeric input's value that is not a number is named in its failure. A number
+    written as text (``pulumi.Config.require`` returns text) is shown with the fix (``convert``:
+    ``int`` or ``float``), since it looks right in the program; anything else by its type. Only
+    text that is a number is repeated: a number's value is shown anyway."""
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        return (
+            f'the text "{value.strip()}", not a number: read it with '
+            f"pulumi.Config().require_{convert} (require returns text), or convert it with "
+            f"{convert}()"
+        )
+    return type_name(value)
+
+
 # --- ARNs -----------------------------------------------------------------------------------
 
 

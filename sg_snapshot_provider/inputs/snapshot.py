@@ -25,6 +25,7 @@ from .common import (
     create_token_of,
     key_differs,
     merged_tags,
+    not_a_number,
     number,
     path,
     stack_resource_tag,
@@ -178,8 +179,10 @@ def parse_args(
     failures = unknown_keys(props, INPUT_KEYS, OUTPUT_KEYS)
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
     adopt = _check_snapshot_id(props.get(ADOPT_SNAPSHOT_ID), failures)
-    # An adopted snapshot has its description already: it may be left out.
-    description = check_description(props.get(DESCRIPTION), failures, required=adopt is None)
+    # An adopted snapshot has its description already: it may be left out, even when the ID
+    # itself is refused (its own failure says what is wrong).
+    adopting = props.get(ADOPT_SNAPSHOT_ID) is not None
+    description = check_description(props.get(DESCRIPTION), failures, required=not adopting)
     from_recovery_point = _check_flag(props.get(FROM_RECOVERY_POINT), FROM_RECOVERY_POINT, failures)
     if adopt is not None and from_recovery_point is True:
         failures.append(
@@ -309,7 +312,8 @@ def check_completion_timeout(value: Any, failures: list[Failure]) -> int | float
         f"{MAX_COMPLETION_TIMEOUT_SECONDS} (one day)"
     )
     if isinstance(value, bool) or not isinstance(value, int | float):
-        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {type_name(value)}"))
+        got = not_a_number(value, "float")
+        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {got}"))
         return None
     if not (math.isfinite(value) and 0 < value <= MAX_COMPLETION_TIMEOUT_SECONDS):
         failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number(value)}"))
