@@ -89,6 +89,7 @@ from .table import (
     HONOURED_KEYS,
     KEYS,
     Key,
+    ignored_key_message,
     ignored_keys,
 )
 from .timings import (
@@ -142,6 +143,7 @@ __all__ = [
     "Timings",
     "WebIdentity",
     "account_refusal",
+    "ignored_key_message",
     "ignored_keys",
     "parse_go_duration",
     "settings_from_config",

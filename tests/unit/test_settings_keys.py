@@ -19,6 +19,7 @@ from sg_snapshot_provider.settings import (
     Settings,
     WebIdentity,
     account_refusal,
+    ignored_key_message,
     ignored_keys,
     parse_go_duration,
     settings_from_mapping,
@@ -81,6 +82,22 @@ def test_every_pulumi_aws_key_is_honoured_or_accepted() -> None:
 def test_ignored_keys__other_aws_keys_only_sorted_once() -> None:
     keys = ["aws:region", "aws:zeta", "aws:skipRegionValidation", "proj:x", "aws:alpha", "aws:zeta"]
     assert ignored_keys(keys) == ["aws:alpha", "aws:zeta"]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("aws:regoin", "aws:regoin is ignored by sg-snapshot-provider; did you mean aws:region?"),
+        (
+            "aws:sharedCredentialsFile",
+            "aws:sharedCredentialsFile is ignored by sg-snapshot-provider; "
+            "did you mean aws:sharedCredentialsFiles?",
+        ),
+        ("aws:zzzzzz", "aws:zzzzzz is ignored by sg-snapshot-provider"),
+    ],
+)
+def test_an_ignored_key_names_the_closest_known_key(key: str, message: str) -> None:
+    assert ignored_key_message(key) == message
 
 
 def test_every_key_as_the_engine_sends_it() -> None:
