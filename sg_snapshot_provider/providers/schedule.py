@@ -43,9 +43,6 @@ from ..inputs.schedule import (
 from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs, known_tags
 from .rollback import undone_on_failure
 
-#: The type token of ``VolumeSnapshotSchedule`` (a ``pulumi.dynamic.Resource`` subclass).
-SCHEDULE_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSchedule"
-
 
 class VolumeSnapshotScheduleProvider(ConfiguredProvider):
     """Sets, reads and deletes the snapshot schedule of a Storage Gateway volume. The resource

@@ -99,8 +99,6 @@ from .rollback import undone_on_failure
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-#: The type token of ``SnapshotSeries`` (a ``pulumi.dynamic.Resource`` subclass).
-SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"
 #: Series IDs are made up here (a series is no AWS object): stable across updates.
 SERIES_ID_PREFIX = "series-"
 
