@@ -82,7 +82,7 @@ class Failure(NamedTuple):
     reason: str
 
 
-def path(parent: str, key: str) -> str:
+def item_path(parent: str, key: str) -> str:
     """Property path of a map entry, e.g. ``tags["cost center"]``."""
     return f"{parent}[{json.dumps(key, ensure_ascii=False)}]"
 
@@ -182,7 +182,7 @@ def check_tags(
     if len(value) > limit:
         failures.append(Failure(name, f"{too_many.format(limit=limit)}; got {len(value)}"))
     for key, tag_value in value.items():
-        failures.extend(Failure(path(name, str(key)), r) for r in tag_problems(key, tag_value))
+        failures.extend(Failure(item_path(name, str(key)), r) for r in tag_problems(key, tag_value))
     return None if len(failures) > count else dict(value)
 
 
@@ -313,7 +313,7 @@ def tag_problems(key: Any, value: Any) -> list[str]:
     return problems
 
 
-def number(value: float) -> str:
+def number_as_written(value: float) -> str:
     """A number as the user wrote it: the engine's wire format makes every number a float, so
     5 arrives as 5.0 and must be shown as 5."""
     if isinstance(value, float) and value.is_integer():
@@ -330,7 +330,7 @@ def type_name(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a map"
     if isinstance(value, int | float):
-        return f"the number {number(value)}"
+        return f"the number {number_as_written(value)}"
     return type(value).__name__
 
 

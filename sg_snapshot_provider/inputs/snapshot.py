@@ -23,11 +23,11 @@ from .common import (
     check_tags,
     check_volume_arn,
     create_token_of,
+    item_path,
     key_differs,
     merged_tags,
     not_a_number,
-    number,
-    path,
+    number_as_written,
     stack_resource_tag,
     type_name,
     unknown_keys,
@@ -316,7 +316,9 @@ def check_completion_timeout(value: Any, failures: list[Failure]) -> int | float
         failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {got}"))
         return None
     if not (math.isfinite(value) and 0 < value <= MAX_COMPLETION_TIMEOUT_SECONDS):
-        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number(value)}"))
+        failures.append(
+            Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number_as_written(value)}")
+        )
         return None
     # The engine's wire format turns every number into a float: show 3600, not 3600.0.
     return int(value) if float(value).is_integer() else value
@@ -343,7 +345,7 @@ def _check_triggers(
         if not isinstance(item, str | int | float | bool | Unknown):
             failures.append(
                 Failure(
-                    path(TRIGGERS, str(key)),
+                    item_path(TRIGGERS, str(key)),
                     f"trigger values must be strings, numbers or booleans; got {type_name(item)}",
                 )
             )

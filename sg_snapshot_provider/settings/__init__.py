@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from .build import (
     settings_from_config,
-    settings_from_mapping,
     settings_from_namespace,
 )
 from .keys import (
@@ -147,7 +146,6 @@ __all__ = [
     "ignored_keys",
     "parse_go_duration",
     "settings_from_config",
-    "settings_from_mapping",
     "settings_from_namespace",
     "timings_from_env",
 ]

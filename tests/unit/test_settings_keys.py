@@ -22,10 +22,9 @@ from sg_snapshot_provider.settings import (
     ignored_key_message,
     ignored_keys,
     parse_go_duration,
-    settings_from_mapping,
     settings_from_namespace,
 )
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, settings_from_mapping
 
 ROLE = "arn:aws:iam::222222222222:role/deployer"
 EXTERNAL_ID = "ext-Zq9wXv2Lm4Np6Rt8"
