@@ -1,33 +1,19 @@
 """Inputs of the package's resources: pure validation, normalisation and diff (no I/O, no boto3,
-no Pulumi). ``common`` holds the shared rules (volume ARNs, descriptions, tags); one module per
-resource holds its own keys and rules."""
+no Pulumi). The shared rules live by job: ``values`` (unknowns, failures), ``arns`` (volume and
+snapshot ARNs), ``tags`` (tag rules and arithmetic), ``common`` (descriptions, the create token,
+Diff's comparison, and the one import point of the resource modules); one module per resource
+holds its own keys and rules."""
 
+from .arns import (
+    VOLUME_ARN_PATTERN,
+    VolumeArn,
+    parse_volume_arn,
+    snapshot_arn,
+    volume_arn_problem,
+)
 from .common import (
     CREATE_TOKEN,
-    CREATE_TOKEN_TAG,
-    MAX_TAGS,
-    NO_IGNORED_TAGS,
-    OWNER_TAG,
-    PROVIDER_KEY,
-    RESERVED_TAGS,
-    UNKNOWN,
-    VOLUME_ARN_PATTERN,
-    Failure,
-    IgnoreTags,
-    TagChanges,
-    Unknown,
-    VolumeArn,
-    contains_unknown,
     create_token_of,
-    merge_tags,
-    owner_tag_value,
-    parse_volume_arn,
-    resource_tags_from_actual,
-    snapshot_arn,
-    tag_changes,
-    tag_problems,
-    volume_arn_problem,
-    without_provider_tags,
 )
 from .snapshot import (
     CREATED_AT,
@@ -43,6 +29,28 @@ from .snapshot import (
     diff_props,
     parse_args,
     same_snapshot,
+)
+from .tags import (
+    CREATE_TOKEN_TAG,
+    MAX_TAGS,
+    NO_IGNORED_TAGS,
+    OWNER_TAG,
+    RESERVED_TAGS,
+    IgnoreTags,
+    TagChanges,
+    merge_tags,
+    owner_tag_value,
+    resource_tags_from_actual,
+    tag_changes,
+    tag_problems,
+    without_provider_tags,
+)
+from .values import (
+    PROVIDER_KEY,
+    UNKNOWN,
+    Failure,
+    Unknown,
+    contains_unknown,
 )
 
 __all__ = [

@@ -59,15 +59,7 @@ from ..aws.errors import translate
 from ..aws.retry import to_stderr
 from ..aws.storagegateway import create_snapshot
 from ..errors import AwsOperationError, SnapshotSeriesDeleteError
-from ..inputs.common import (
-    Failure,
-    TagChanges,
-    VolumeArn,
-    parse_volume_arn,
-    resource_tags_from_actual,
-    tag_changes,
-    without_provider_tags,
-)
+from ..inputs.arns import VolumeArn, parse_volume_arn
 from ..inputs.series import (
     INPUT_KEYS,
     TAGS,
@@ -84,6 +76,8 @@ from ..inputs.series import (
     same_trigger,
     series_tags_from_actual,
 )
+from ..inputs.tags import TagChanges, resource_tags_from_actual, tag_changes, without_provider_tags
+from ..inputs.values import Failure
 from .common import (
     ConfiguredProvider,
     check_result,
