@@ -42,7 +42,6 @@ from bench_noop import AwsCliProvider, NoopProvider, RawBoto3Provider  # noqa: E
 from pulumi.dynamic import ResourceProvider  # noqa: E402
 
 from sg_snapshot_harness import (  # noqa: E402
-    SNAPSHOT_TYPE,
     Engine,
     PluginProcess,
     StepKind,
@@ -55,6 +54,7 @@ from sg_snapshot_provider import StorageGatewaySnapshotProvider  # noqa: E402
 from sg_snapshot_provider.emulator import Emulator  # noqa: E402
 from sg_snapshot_provider.plugin_threads import PLUGIN_WORKERS, WORKERS_ENV  # noqa: E402
 from sg_snapshot_provider.settings import TIMINGS_ENV  # noqa: E402
+from sg_snapshot_provider.type_tokens import SNAPSHOT_TYPE  # noqa: E402
 
 REGION = "us-east-1"
 VOLUME_ARN = (

@@ -38,8 +38,7 @@ from sg_snapshot_provider import (
     VolumeSnapshotScheduleProvider,
 )
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 
 # The engine harness (sg_snapshot_harness) is a development package of this repository: the
 # wheel ships only sg_snapshot_provider, so the repository root goes on the path.

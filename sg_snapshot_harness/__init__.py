@@ -8,7 +8,6 @@ reliability, golden states). It is not in the wheel: pyproject.toml packages onl
 from sg_snapshot_provider.inputs import PROVIDER_KEY
 
 from .engine import (
-    SNAPSHOT_TYPE,
     CheckFailedError,
     CheckFailure,
     CheckOutcome,
@@ -31,7 +30,6 @@ from .properties import UNKNOWN, Secret
 
 __all__ = [
     "PROVIDER_KEY",
-    "SNAPSHOT_TYPE",
     "UNKNOWN",
     "CheckFailedError",
     "CheckFailure",

@@ -76,6 +76,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2
 
 from sg_snapshot_provider.inputs import PROVIDER_KEY
+from sg_snapshot_provider.type_tokens import SNAPSHOT_TYPE
 
 from .plugin import PluginProcess
 from .properties import (
@@ -91,8 +92,6 @@ from .properties import (
     with_secrets,
 )
 
-#: The type token of ``StorageGatewaySnapshot`` (a ``pulumi.dynamic.Resource`` subclass).
-SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
 #: ``pulumi up``'s default ``--parallel``: 4 x GOMAXPROCS (``defaultParallel`` in the CLI).
 DEFAULT_PARALLEL = 4 * (os.cpu_count() or 1)
 #: The type of the stack resource every checkpoint starts with.

@@ -20,9 +20,10 @@ from botocore.exceptions import ClientError
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, without_provider_tags
 from sg_snapshot_provider.provider import StorageGatewaySnapshotProvider
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE, VolumeSnapshotScheduleProvider
-from sg_snapshot_provider.providers.series import SERIES_TYPE, SnapshotSeriesProvider
+from sg_snapshot_provider.providers.schedule import VolumeSnapshotScheduleProvider
+from sg_snapshot_provider.providers.series import SnapshotSeriesProvider
 from sg_snapshot_provider.settings import TIMINGS_ENV
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 
 from .ec2 import Ec2View
 from .engine import Engine, ResourceState

@@ -1,5 +1,8 @@
-"""``sg_snapshot_provider.resource``, where programs import ``StorageGatewaySnapshot`` from:
-kept as an alias of ``resources``, which holds every typed resource (one module each)."""
+"""``sg_snapshot_provider.resource``, the module programs imported ``StorageGatewaySnapshot``
+and ``VolumeSnapshotSchedule`` from before ``resources/`` held the typed resources (one module
+each): kept so that those imports go on working, and offering those two classes only. Import
+``SnapshotSeries`` (and the others) from ``sg_snapshot_provider`` or
+``sg_snapshot_provider.resources``."""
 
 from .resources.schedule import VolumeSnapshotSchedule
 from .resources.snapshot import StorageGatewaySnapshot

@@ -7,8 +7,9 @@ reach a real AWS account: dummy credentials, no profile, and the emulator's endp
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -17,6 +18,7 @@ from sg_snapshot_harness import Engine, PluginProcess
 from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.settings import Settings, settings_from_config
 
 for _name in list(os.environ):
     if _name.startswith("AWS_"):
@@ -89,3 +91,11 @@ def engine(plugin: PluginProcess, emulator: Emulator) -> Engine:
 def ec2(emulator: Emulator) -> Ec2View:
     """EC2 as seen from outside the provider."""
     return Ec2View(emulator.url)
+
+
+def settings_from_mapping(
+    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The provider's settings from a plain ``{"aws:region": …}`` mapping, as the engine's
+    stack config gives them to ``configure``."""
+    return settings_from_config(config.get, environ)

@@ -2,8 +2,6 @@
 EC2 calls. Knows nothing of Pulumi."""
 
 from .clients import (
-    account_id,
-    check_account,
     clear_client_cache,
     ec2_client,
     session,
@@ -11,7 +9,6 @@ from .clients import (
 )
 from .ec2 import (
     SnapshotInfo,
-    SnapshotPoller,
     delete_snapshot,
     describe_snapshots_by_filter,
     find_own_snapshot,
@@ -21,10 +18,7 @@ from .ec2 import (
     wait_for_snapshot_completed,
 )
 from .errors import (
-    FailureKind,
-    classify,
     error_code,
-    error_message,
     is_access_denied,
     is_gateway_transient,
     is_snapshot_in_use,
@@ -32,27 +26,19 @@ from .errors import (
     is_throttling,
     translate,
 )
-from .retry import RetryPolicy, Transient, call_with_retries
+from .retry import RetryPolicy
 from .storagegateway import CreatedSnapshot, create_snapshot, new_create_token
 
 __all__ = [
     "CreatedSnapshot",
-    "FailureKind",
     "RetryPolicy",
     "SnapshotInfo",
-    "SnapshotPoller",
-    "Transient",
-    "account_id",
-    "call_with_retries",
-    "check_account",
-    "classify",
     "clear_client_cache",
     "create_snapshot",
     "delete_snapshot",
     "describe_snapshots_by_filter",
     "ec2_client",
     "error_code",
-    "error_message",
     "find_own_snapshot",
     "find_snapshot_by_id",
     "is_access_denied",

@@ -40,7 +40,7 @@ from .common import (
     contains_unknown,
     key_differs,
     merged_tags,
-    type_name,
+    not_a_number,
     unknown_keys,
 )
 from .snapshot import PropsDiff
@@ -153,7 +153,7 @@ def check_start_at(value: Any, failures: list[Failure]) -> int | Unknown | None:
         return None
     hour = _whole_number(value)
     if hour is None:
-        failures.append(Failure(START_AT, f"{rule}; got {type_name(value)}"))
+        failures.append(Failure(START_AT, f"{rule}; got {not_a_number(value)}"))
         return None
     if not HOUR_MIN <= hour <= HOUR_MAX:
         failures.append(Failure(START_AT, f"{rule}; got {hour}"))
@@ -172,7 +172,7 @@ def check_recurrence(value: Any, failures: list[Failure]) -> int | Unknown | Non
         return None
     hours = _whole_number(value)
     if hours is None or hours not in RECURRENCE_HOURS:
-        got = type_name(value) if hours is None else str(hours)
+        got = not_a_number(value) if hours is None else str(hours)
         failures.append(Failure(RECURRENCE_IN_HOURS, f"{rule}; got {got}"))
         return None
     return hours

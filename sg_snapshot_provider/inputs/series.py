@@ -39,6 +39,7 @@ from .common import (
     create_token_of,
     key_differs,
     merged_tags,
+    not_a_number,
     stack_resource_tag,
     type_name,
     unknown_keys,
@@ -271,7 +272,7 @@ def check_keep(value: Any, failures: list[Failure]) -> int | Unknown | None:
         failures.append(Failure(KEEP, f"keep is required: {rule}"))
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        failures.append(Failure(KEEP, f"{rule}; got {type_name(value)}"))
+        failures.append(Failure(KEEP, f"{rule}; got {not_a_number(value)}"))
         return None
     if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         failures.append(Failure(KEEP, f"{rule}; got {value}"))

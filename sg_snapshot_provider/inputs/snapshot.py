@@ -23,10 +23,11 @@ from .common import (
     check_tags,
     check_volume_arn,
     create_token_of,
+    item_path,
     key_differs,
     merged_tags,
-    number,
-    path,
+    not_a_number,
+    number_as_written,
     stack_resource_tag,
     type_name,
     unknown_keys,
@@ -178,8 +179,10 @@ def parse_args(
     failures = unknown_keys(props, INPUT_KEYS, OUTPUT_KEYS)
     volume_arn = check_volume_arn(props.get(VOLUME_ARN), failures)
     adopt = _check_snapshot_id(props.get(ADOPT_SNAPSHOT_ID), failures)
-    # An adopted snapshot has its description already: it may be left out.
-    description = check_description(props.get(DESCRIPTION), failures, required=adopt is None)
+    # An adopted snapshot has its description already: it may be left out, even when the ID
+    # itself is refused (its own failure says what is wrong).
+    adopting = props.get(ADOPT_SNAPSHOT_ID) is not None
+    description = check_description(props.get(DESCRIPTION), failures, required=not adopting)
     from_recovery_point = _check_flag(props.get(FROM_RECOVERY_POINT), FROM_RECOVERY_POINT, failures)
     if adopt is not None and from_recovery_point is True:
         failures.append(
@@ -309,10 +312,13 @@ def check_completion_timeout(value: Any, failures: list[Failure]) -> int | float
         f"{MAX_COMPLETION_TIMEOUT_SECONDS} (one day)"
     )
     if isinstance(value, bool) or not isinstance(value, int | float):
-        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {type_name(value)}"))
+        got = not_a_number(value, "float")
+        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {got}"))
         return None
     if not (math.isfinite(value) and 0 < value <= MAX_COMPLETION_TIMEOUT_SECONDS):
-        failures.append(Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number(value)}"))
+        failures.append(
+            Failure(COMPLETION_TIMEOUT_SECONDS, f"{rule}; got {number_as_written(value)}")
+        )
         return None
     # The engine's wire format turns every number into a float: show 3600, not 3600.0.
     return int(value) if float(value).is_integer() else value
@@ -339,7 +345,7 @@ def _check_triggers(
         if not isinstance(item, str | int | float | bool | Unknown):
             failures.append(
                 Failure(
-                    path(TRIGGERS, str(key)),
+                    item_path(TRIGGERS, str(key)),
                     f"trigger values must be strings, numbers or booleans; got {type_name(item)}",
                 )
             )

@@ -28,7 +28,7 @@ from ..inputs import (
     create_token_of,
 )
 from ..plugin_threads import widen_plugin_thread_pool
-from ..settings import Settings, ignored_keys, settings_from_config
+from ..settings import Settings, ignored_key_message, ignored_keys, settings_from_config
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -80,7 +80,7 @@ def name_ignored_keys(keys: Iterable[str]) -> None:
         new = [key for key in ignored_keys(keys) if key not in _named_keys]
         _named_keys.update(new)
     for key in new:
-        print(f"{key} is ignored by sg-snapshot-provider", file=sys.stderr, flush=True)
+        print(ignored_key_message(key), file=sys.stderr, flush=True)
 
 
 def check_result(

@@ -29,7 +29,7 @@ from ..aws.schedules import (
     update_snapshot_schedule,
 )
 from ..errors import SnapshotScheduleNotFoundError
-from ..inputs.common import VolumeArn, parse_volume_arn, resource_tags_from_actual
+from ..inputs.arns import VolumeArn, parse_volume_arn
 from ..inputs.schedule import (
     DESCRIPTION,
     INPUT_KEYS,
@@ -40,11 +40,9 @@ from ..inputs.schedule import (
     diff_schedule,
     parse_schedule_args,
 )
+from ..inputs.tags import resource_tags_from_actual
 from .common import ConfiguredProvider, check_result, from_engine, invalid_inputs, known_tags
 from .rollback import undone_on_failure
-
-#: The type token of ``VolumeSnapshotSchedule`` (a ``pulumi.dynamic.Resource`` subclass).
-SCHEDULE_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSchedule"
 
 
 class VolumeSnapshotScheduleProvider(ConfiguredProvider):

@@ -59,15 +59,7 @@ from ..aws.errors import translate
 from ..aws.retry import to_stderr
 from ..aws.storagegateway import create_snapshot
 from ..errors import AwsOperationError, SnapshotSeriesDeleteError
-from ..inputs.common import (
-    Failure,
-    TagChanges,
-    VolumeArn,
-    parse_volume_arn,
-    resource_tags_from_actual,
-    tag_changes,
-    without_provider_tags,
-)
+from ..inputs.arns import VolumeArn, parse_volume_arn
 from ..inputs.series import (
     INPUT_KEYS,
     TAGS,
@@ -84,6 +76,8 @@ from ..inputs.series import (
     same_trigger,
     series_tags_from_actual,
 )
+from ..inputs.tags import TagChanges, resource_tags_from_actual, tag_changes, without_provider_tags
+from ..inputs.values import Failure
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -99,8 +93,6 @@ from .rollback import undone_on_failure
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-#: The type token of ``SnapshotSeries`` (a ``pulumi.dynamic.Resource`` subclass).
-SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"
 #: Series IDs are made up here (a series is no AWS object): stable across updates.
 SERIES_ID_PREFIX = "series-"
 
@@ -172,7 +164,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         ec2 = ec2_client(volume.region if volume else _region_of(olds), self._settings)
         seen = self._describe(ec2, members)
         # Gone means not shown *and* older than EC2's visibility window.
-        kept = [m for m in members if m.snapshot_id in seen or self._young(m)]
+        kept = [m for m in members if m.snapshot_id in seen or self._maybe_not_visible_yet(m)]
         if not kept:
             return ReadResult(None, {})  # every snapshot was deleted out of band: drop it
         outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
@@ -206,7 +198,9 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         deleted: list[str] = []
         for member in reversed(members):  # oldest first, as a rotation would
             try:
-                delete_snapshot(ec2, member.snapshot_id, self._policy, created_at=_when(member))
+                delete_snapshot(
+                    ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)
+                )
             except AwsOperationError as err:
                 remaining[member.snapshot_id] = err
             else:
@@ -243,7 +237,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         in all. EC2 refuses the whole call when one snapshot is gone (deleted out of band and
         not refreshed yet): then the ones EC2 still shows are re-tagged, and the gone ones
         leave the series (as a refresh would drop them)."""
-        youngest = max((w for m in members if (w := _when(m)) is not None), default=None)
+        youngest = max((w for m in members if (w := _created_at_of(m)) is not None), default=None)
         ids = [m.snapshot_id for m in members]
         try:
             update_tags_of_snapshots(ec2, ids, changes, self._policy, created_at=youngest)
@@ -252,7 +246,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             if err.code != "InvalidSnapshot.NotFound":
                 raise
         seen = self._describe(ec2, members)
-        still = [m for m in members if m.snapshot_id in seen or self._young(m)]
+        still = [m for m in members if m.snapshot_id in seen or self._maybe_not_visible_yet(m)]
         for member in members:
             if member not in still:
                 to_stderr(
@@ -274,7 +268,9 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         kept = list(members)
         for member in beyond_keep(members, keep):
             try:
-                delete_snapshot(ec2, member.snapshot_id, self._policy, created_at=_when(member))
+                delete_snapshot(
+                    ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)
+                )
             except AwsOperationError as err:
                 to_stderr(
                     f"warning: series {series_id} keeps {keep} snapshot(s), but deleting the "
@@ -304,9 +300,9 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             ) from err
         return found
 
-    def _young(self, member: Member) -> bool:
+    def _maybe_not_visible_yet(self, member: Member) -> bool:
         """Whether EC2 may simply not show the snapshot yet (its visibility window)."""
-        return visibility_seconds_left(_when(member), self._policy) > 0
+        return visibility_seconds_left(_created_at_of(member), self._policy) > 0
 
     def _parse(self, props: Mapping[str, Any]) -> tuple[SeriesArgs | None, list[Failure]]:
         return parse_series_args(
@@ -358,6 +354,6 @@ def _region_of(props: Mapping[str, Any]) -> str | None:
     return region if isinstance(region, str) else None
 
 
-def _when(member: Member) -> datetime | None:
+def _created_at_of(member: Member) -> datetime | None:
     """When the provider took the snapshot (None when unknown: long visible)."""
     return parse_created_at(member.created_at)

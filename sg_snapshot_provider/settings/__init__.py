@@ -21,7 +21,7 @@ To honour a new ``aws:`` key:
 1. add its row to ``KEYS`` in ``table.py``: the key, the Settings field, the parser;
 2. add the field to :class:`Settings` in ``record.py``, with the default that means "not set"
    (the parser returns that default when the key is absent);
-3. give the key its row in the README's "Configuration" table (a test requires one per key);
+3. give the key its row in the table of ``docs/configuration.md`` (a test requires one per key);
 4. only if no parser in ``scalars.py`` or ``roles.py`` fits (most keys are a ``text``,
    ``boolean``, ``url``, ``paths`` or ``choice``), write one there.
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from .build import (
     settings_from_config,
-    settings_from_mapping,
     settings_from_namespace,
 )
 from .keys import (
@@ -89,6 +88,7 @@ from .table import (
     HONOURED_KEYS,
     KEYS,
     Key,
+    ignored_key_message,
     ignored_keys,
 )
 from .timings import (
@@ -142,10 +142,10 @@ __all__ = [
     "Timings",
     "WebIdentity",
     "account_refusal",
+    "ignored_key_message",
     "ignored_keys",
     "parse_go_duration",
     "settings_from_config",
-    "settings_from_mapping",
     "settings_from_namespace",
     "timings_from_env",
 ]

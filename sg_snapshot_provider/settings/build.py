@@ -37,10 +37,3 @@ def settings_from_namespace(
     return settings_from_config(
         lambda key: get(key.removeprefix(prefix)) if key.startswith(prefix) else None, environ
     )
-
-
-def settings_from_mapping(
-    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
-) -> Settings:
-    """:func:`settings_from_config` over a plain ``{"aws:region": …}`` mapping."""
-    return settings_from_config(config.get, environ)

@@ -71,10 +71,10 @@ def parse_go_duration(text: str) -> float | None:
     if not body or _GO_DURATION_TERM.sub("", body) != "":
         return None
     terms = _GO_DURATION_TERM.findall(body)
-    return sign * sum(float(number) * _GO_DURATION_UNITS[unit] for number, unit in terms)
+    return sign * sum(float(amount) * _GO_DURATION_UNITS[unit] for amount, unit in terms)
 
 
-class _Entry(Fields):
+class _RoleFields(Fields):
     """The fields of one role: the rules STS puts on each."""
 
     def role_arn(self) -> str:
@@ -185,13 +185,15 @@ def assume_roles(config: Config, key: str) -> tuple[AssumeRole, ...]:
         fail(given, f"expected one role; chain several with {key}")
     return tuple(
         _assume_role(
-            _Entry(entry, given, f"role {number}: " if len(entries) > 1 else "", _ROLE_FIELDS)
+            _RoleFields(
+                entry, given, f"role {position}: " if len(entries) > 1 else "", _ROLE_FIELDS
+            )
         )
-        for number, entry in enumerate(entries, 1)
+        for position, entry in enumerate(entries, 1)
     )
 
 
-def _assume_role(entry: _Entry) -> AssumeRole:
+def _assume_role(entry: _RoleFields) -> AssumeRole:
     external_rule = "2 to 1224 letters, digits or + = , . @ : / _ -"
     tags = entry.session_tags()
     transitive = entry.strings("transitiveTagKeys")
@@ -230,7 +232,7 @@ def web_identity(config: Config, key: str) -> WebIdentity | None:
         inline_token = name == "webIdentityTokenFile" and filled.get("webIdentityToken")
         if filled.get(name) in (None, "") and environ.get(variable) and not inline_token:
             filled[name] = environ[variable]
-    entry = _Entry(filled, key, "", _WEB_IDENTITY_FIELDS)
+    entry = _RoleFields(filled, key, "", _WEB_IDENTITY_FIELDS)
     token = entry.text("webIdentityToken")
     token_file = entry.text("webIdentityTokenFile")
     if (token is None) == (token_file is None):

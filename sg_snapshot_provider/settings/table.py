@@ -7,6 +7,7 @@ whatever else is wrong.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -80,7 +81,7 @@ def _one_account_rule(fields: Mapping[str, Any]) -> None:
         )
 
 
-#: Every key that changes what the provider does (README, "Configuration", says how).
+#: Every key that changes what the provider does (docs/configuration.md says how).
 KEYS: Final[tuple[Key, ...]] = (
     Key(ACCESS_KEY_KEY, "access_key", scalars.text),
     Key(SECRET_KEY_KEY, "secret_key", scalars.text, _credentials_paired),
@@ -139,3 +140,12 @@ def ignored_keys(keys: Iterable[str]) -> list[str]:
         for key in set(keys)
         if key.startswith("aws:") and key not in HONOURED_KEYS and key not in NO_EFFECT_KEYS
     )
+
+
+def ignored_key_message(key: str) -> str:
+    """The line naming an ignored key, with the closest key this provider knows when there is
+    one (``aws:regoin`` is a typo of ``aws:region``, and the region it set is not used)."""
+    known = {name.lower(): name for name in HONOURED_KEYS | NO_EFFECT_KEYS}
+    closest = difflib.get_close_matches(key.lower(), sorted(known), n=1)
+    hint = f"; did you mean {known[closest[0]]}?" if closest else ""
+    return f"{key} is ignored by sg-snapshot-provider{hint}"

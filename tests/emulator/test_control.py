@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import Call, Emulator, EmulatorError
 from tests.conftest import GATEWAY_ARN, REPO_ROOT, VOLUME_ARN
-from tests.emulator.conftest import error_code, make_client
+from tests.emulator.conftest import error_code, gateway_error_code, make_client
 
 CLI_START_LIMIT_SECONDS = 60.0
 CLI_STOP_LIMIT_SECONDS = 10.0
@@ -313,6 +313,25 @@ def test_emulator__arguments_reach_the_child():
         (snapshot,) = ec2.describe_snapshots(SnapshotIds=[snapshot_id])["Snapshots"]
         assert snapshot["State"] == "pending"
         assert emulator.url == f"http://127.0.0.1:{emulator.port}"
+
+
+def test_reset__forgets_the_start_seeds_too_and_the_docs_say_so():
+    # reset() gives an empty account, the volumes seeded at start included (the test suite
+    # relies on it); a user who seeded with --volume must read that before calling it.
+    with Emulator(volumes=[VOLUME_ARN]) as emulator:
+        sg = make_client("storagegateway", emulator)
+        emulator.reset()
+        with pytest.raises(ClientError) as caught:
+            sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d")
+        assert error_code(caught.value) == "InvalidGatewayRequestException"
+        assert gateway_error_code(caught.value) == "VolumeNotFound"
+        emulator.add_volume(VOLUME_ARN)
+        assert sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d")["SnapshotId"]
+
+    page = (REPO_ROOT / "docs" / "emulator.md").read_text()
+    section = page[page.index("## `reset()` forgets the seeds too") :]
+    assert "`--volume`" in section
+    assert "add_volume" in section
 
 
 def test_control__unknown_route(emulator: Emulator):

@@ -18,8 +18,7 @@ from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_harness.plugin import DUMMY_AWS_ENVIRONMENT
 from sg_snapshot_provider import SnapshotSeriesProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 from tests.conftest import REGION, VOLUME_ARN
 
 OLD_TAGS = {"keep": "1", "drop": "2"}

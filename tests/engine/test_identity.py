@@ -284,6 +284,7 @@ def test_unknown_keys__named_once_on_stderr_never_an_error(
     stderr = engine.plugin.stderr_text()
     assert stderr.count("aws:notAKey is ignored by sg-snapshot-provider") == 1
     assert stderr.count("aws:sharedCredentialsFile is ignored by sg-snapshot-provider") == 1
+    assert "did you mean aws:sharedCredentialsFiles?" in stderr
     for accepted in ("skipCredentialsValidation", "s3UsePathStyle", "tagPolicyCompliance"):
         assert accepted not in stderr
     assert "myproject" not in stderr

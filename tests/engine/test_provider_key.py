@@ -9,7 +9,7 @@ from sg_snapshot_harness import Engine, StepKind
 from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import VOLUME_ARN
 
 KEY = "__provider"

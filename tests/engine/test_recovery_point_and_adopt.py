@@ -15,7 +15,7 @@ from sg_snapshot_harness.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 
 STORED_GATEWAY = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99887766"

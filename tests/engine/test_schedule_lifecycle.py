@@ -30,7 +30,7 @@ from sg_snapshot_harness import (
 from sg_snapshot_harness.scenarios import ScenarioRunner
 from sg_snapshot_provider import VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 
 NAME = "nightly"

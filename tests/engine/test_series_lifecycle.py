@@ -38,7 +38,7 @@ from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import OWNER_TAG
 from sg_snapshot_provider.orphans import read_export
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import (
     GATEWAY_ARN,
     PLUGIN_TIMINGS,

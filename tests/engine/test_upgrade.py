@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 
 from sg_snapshot_harness import (
     PROVIDER_KEY,
-    SNAPSHOT_TYPE,
     Engine,
     PluginProcess,
     ResourceState,
@@ -34,8 +33,7 @@ from sg_snapshot_provider import (
     VolumeSnapshotScheduleProvider,
 )
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE, SNAPSHOT_TYPE
 from tests.conftest import REGION
 
 DATA = Path(__file__).parents[1] / "data"

@@ -27,7 +27,7 @@ from sg_snapshot_harness.plugin import start_plugin
 from sg_snapshot_harness.program import ProgramRun, run_program
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
 

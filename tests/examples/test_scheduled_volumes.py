@@ -17,14 +17,13 @@ from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_harness.program import run_program
 from sg_snapshot_provider import AwsOperationError
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SNAPSHOT_TYPE
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.examples.conftest import EXAMPLES
 
 PROGRAM = EXAMPLES / "scheduled-volumes"
 VOLUMES = [VOLUME_ARN, f"{GATEWAY_ARN}/volume/vol-2233BBCC", f"{GATEWAY_ARN}/volume/vol-3344CCDD"]
 ELSEWHERE = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-99999999/volume/vol-99999999"
-SCHEDULE_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSchedule"
-SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
 
 
 @pytest.fixture

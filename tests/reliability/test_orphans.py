@@ -23,7 +23,7 @@ from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import REPO_ROOT, VOLUME_ARN
 from tests.reliability.interrupt import kill_plugin_mid_create, plugin_for
 

@@ -16,10 +16,9 @@ import pytest
 from sg_snapshot_harness.plugin import plugin_environment
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import TIMINGS_ENV
+from sg_snapshot_provider.type_tokens import SERIES_TYPE, SNAPSHOT_TYPE
 from tests.conftest import REPO_ROOT, VOLUME_ARN
 
-SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
-SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "x"}
 FAST = json.dumps({"backoff_initial_seconds": 0.01, "backoff_max_seconds": 0.02})
 

@@ -206,6 +206,14 @@ def test_completion_timeout_rules(value: Any) -> None:
     assert "greater than 0 and at most 86400" in failure.reason
 
 
+def test_completion_timeout_given_as_text_says_the_value_and_the_fix() -> None:
+    failure = only_failure(props(completion_timeout_seconds="600"))
+    assert failure.reason.endswith(
+        'got the text "600", not a number: read it with pulumi.Config().require_float '
+        "(require returns text), or convert it with float()"
+    )
+
+
 def test_completion_timeout_floats_from_the_wire_become_ints() -> None:
     args, _ = parse_args(props(completion_timeout_seconds=600.0))
     assert args is not None
@@ -312,6 +320,15 @@ def test_adopt_snapshot_id_must_be_a_snapshot_id(value: Any) -> None:
     failure = only_failure(props(adopt_snapshot_id=value))
     assert failure.property == "adopt_snapshot_id"
     assert "snap-0123456789abcdef0" in failure.reason
+
+
+@pytest.mark.parametrize("value", ["snap-xyz", 7])
+def test_a_bad_adopt_snapshot_id_is_the_only_failure_without_a_description(value: Any) -> None:
+    # Adopting makes description optional: a typo in the ID must not also ask for one.
+    values = props(adopt_snapshot_id=value)
+    del values["description"]
+    failure = only_failure(values)
+    assert failure.property == "adopt_snapshot_id"
 
 
 def test_adopting_makes_description_optional_and_lower_cases_the_id() -> None:

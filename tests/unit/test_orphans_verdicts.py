@@ -20,10 +20,9 @@ from sg_snapshot_provider.orphans import (
     named_unrecorded,
     read_export,
 )
+from sg_snapshot_provider.type_tokens import SERIES_TYPE, SNAPSHOT_TYPE
 
 VOLUME = "arn:aws:storagegateway:eu-west-1:111122223333:gateway/sgw-12A3456B/volume/vol-1122AABB"
-SNAPSHOT_TYPE = "pulumi-python:dynamic/storagegateway:Snapshot"
-SERIES_TYPE = "pulumi-python:dynamic/storagegateway:SnapshotSeries"
 TOKEN = "0f8fad5b-d9cb-469f-a165-70867728950e"
 OTHER_TOKEN = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 STARTED = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

@@ -82,7 +82,12 @@ def test_start_at_bounds_accepted(hour: float) -> None:
         (2.5, "got the number 2.5"),
         (True, "got a boolean"),
         (False, "got a boolean"),
-        ("2", "got a string"),
+        (
+            "2",
+            'got the text "2", not a number: read it with pulumi.Config().require_int '
+            "(require returns text), or convert it with int()",
+        ),
+        ("two", "got a string"),
         (math.nan, "got the number nan"),
         (math.inf, "got the number inf"),
         ([2], "got a list"),
@@ -113,7 +118,11 @@ def test_recurrence_accepted(hours: int) -> None:
         (48, "got 48"),
         (12.5, "got the number 12.5"),
         (True, "got a boolean"),
-        ("24", "got a string"),
+        (
+            "24",
+            'got the text "24", not a number: read it with pulumi.Config().require_int '
+            "(require returns text), or convert it with int()",
+        ),
     ],
 )
 def test_recurrence_refused_with_the_allowed_values(value: Any, got: str) -> None:

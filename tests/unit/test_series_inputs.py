@@ -130,7 +130,12 @@ def test_trigger_is_required() -> None:
         (MAX_KEEP + 1, f"got {MAX_KEEP + 1}"),
         (1.5, "got 1.5"),
         (True, "got a boolean"),
-        ("3", "got a string"),
+        (
+            "3",
+            'got the text "3", not a number: read it with pulumi.Config().require_int '
+            "(require returns text), or convert it with int()",
+        ),
+        ("three", "got a string"),
         (float("nan"), "got nan"),
     ],
 )

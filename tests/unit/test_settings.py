@@ -13,10 +13,10 @@ from sg_snapshot_provider.settings import (
     TIMINGS_ENV,
     Settings,
     Timings,
-    settings_from_mapping,
     settings_from_namespace,
     timings_from_env,
 )
+from tests.conftest import settings_from_mapping
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 

@@ -19,12 +19,12 @@ from sg_snapshot_provider.settings import (
     Settings,
     WebIdentity,
     account_refusal,
+    ignored_key_message,
     ignored_keys,
     parse_go_duration,
-    settings_from_mapping,
     settings_from_namespace,
 )
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, settings_from_mapping
 
 ROLE = "arn:aws:iam::222222222222:role/deployer"
 EXTERNAL_ID = "ext-Zq9wXv2Lm4Np6Rt8"
@@ -81,6 +81,22 @@ def test_every_pulumi_aws_key_is_honoured_or_accepted() -> None:
 def test_ignored_keys__other_aws_keys_only_sorted_once() -> None:
     keys = ["aws:region", "aws:zeta", "aws:skipRegionValidation", "proj:x", "aws:alpha", "aws:zeta"]
     assert ignored_keys(keys) == ["aws:alpha", "aws:zeta"]
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("aws:regoin", "aws:regoin is ignored by sg-snapshot-provider; did you mean aws:region?"),
+        (
+            "aws:sharedCredentialsFile",
+            "aws:sharedCredentialsFile is ignored by sg-snapshot-provider; "
+            "did you mean aws:sharedCredentialsFiles?",
+        ),
+        ("aws:zzzzzz", "aws:zzzzzz is ignored by sg-snapshot-provider"),
+    ],
+)
+def test_an_ignored_key_names_the_closest_known_key(key: str, message: str) -> None:
+    assert ignored_key_message(key) == message
 
 
 def test_every_key_as_the_engine_sends_it() -> None:
@@ -427,13 +443,12 @@ def test_settings_from_namespace__identity_keys_too() -> None:
     assert settings.forbidden_account_ids == ("111111111111",)
 
 
-def test_the_readme_configuration_table_names_every_key() -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("## Configuration\n") : readme.index("## Replacement")]
-    table = [line for line in section.splitlines() if line.startswith("| `aws:")]
+def test_the_configuration_page_names_every_key() -> None:
+    page = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    table = [line for line in page.splitlines() if line.startswith("| `aws:")]
     for key in sorted(HONOURED_KEYS | NO_EFFECT_KEYS):
         rows = [row for row in table if f"`{key}`" in row.split("|")[1]]
-        assert len(rows) == 1, f"{key} is not in one row of README's Configuration table"
+        assert len(rows) == 1, f"{key} is not in one row of docs/configuration.md's table"
         verdict = rows[0].split("|")[2]
         expected = "accepted, no effect" if key in NO_EFFECT_KEYS else "supported"
         assert verdict.strip().startswith(expected), key

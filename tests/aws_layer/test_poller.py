@@ -14,7 +14,7 @@ from sg_snapshot_provider import SnapshotFailedError, aws
 from sg_snapshot_provider.aws.ec2 import wait as ec2_wait
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import Settings
-from tests.aws.conftest import POLICY
+from tests.aws_layer.conftest import POLICY
 from tests.conftest import REGION, VOLUME_ARN
 
 #: Polls that start at 50 ms and grow to at most 0.5 s.

@@ -11,8 +11,8 @@ from sg_snapshot_provider import SnapshotFailedError, SnapshotNotFoundError, aws
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import TagChanges
 from sg_snapshot_provider.settings import Settings
-from tests.aws.conftest import POLICY
-from tests.aws.helpers import ec2_tags, operations
+from tests.aws_layer.conftest import POLICY
+from tests.aws_layer.helpers import ec2_tags, operations
 from tests.conftest import REGION, VOLUME_ARN
 
 

@@ -23,7 +23,7 @@ from sg_snapshot_provider import AccountNotAllowedError, aws
 from sg_snapshot_provider.aws import clients
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.errors import ConfigurationError
-from sg_snapshot_provider.settings import Settings, settings_from_mapping
+from sg_snapshot_provider.settings import Settings
 from tests.accounts import (
     BASE_ACCOUNT,
     OTHER_ACCOUNT,
@@ -32,7 +32,7 @@ from tests.accounts import (
     resource_calls,
     role_arn,
 )
-from tests.conftest import REGION
+from tests.conftest import REGION, settings_from_mapping
 
 
 @pytest.fixture(autouse=True)

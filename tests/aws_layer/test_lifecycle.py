@@ -1,5 +1,5 @@
-"""The provider against the emulator, call by call, counting AWS requests (the README's
-table of calls per engine call)."""
+"""The provider against the emulator, call by call, counting AWS requests (the
+table of calls per engine call in docs/snapshot.md)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from mypy_boto3_ec2 import EC2Client
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from tests.aws.conftest import DEFAULT_TAGS
-from tests.aws.helpers import PROVIDER, checked, ec2_tags, inputs, operations, snapshot_ids
+from tests.aws_layer.conftest import DEFAULT_TAGS
+from tests.aws_layer.helpers import PROVIDER, checked, ec2_tags, inputs, operations, snapshot_ids
 from tests.conftest import ACCOUNT_ID, GATEWAY_ARN, REGION
 
 INPUT_KEYS = (
@@ -243,7 +243,7 @@ def test_read__by_id_only_uses_the_configured_region(
 ) -> None:
     # An import (`.get(name, id)`) carries no volume ARN: the provider falls back on aws:region.
     snapshot_id, _ = _create(provider)
-    from tests.aws.conftest import configure
+    from tests.aws_layer.conftest import configure
 
     importer = configure({"aws:region": REGION})
     result = importer.read(snapshot_id.upper(), {"__provider": PROVIDER})

@@ -20,8 +20,8 @@ from sg_snapshot_provider import (
     StorageGatewaySnapshotProvider,
 )
 from sg_snapshot_provider.emulator import Emulator
-from tests.aws.conftest import configure
-from tests.aws.helpers import checked, operations, snapshot_ids
+from tests.aws_layer.conftest import configure
+from tests.aws_layer.helpers import checked, operations, snapshot_ids
 from tests.conftest import ACCOUNT_ID, REGION, VOLUME_ARN
 
 OTHER_GATEWAY = f"arn:aws:storagegateway:{REGION}:{ACCOUNT_ID}:gateway/sgw-99999999"

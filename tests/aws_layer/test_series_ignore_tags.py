@@ -12,7 +12,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from sg_snapshot_provider import SnapshotSeriesProvider
 from sg_snapshot_provider.emulator import Emulator
-from tests.aws.helpers import ec2_tags, operations
+from tests.aws_layer.helpers import ec2_tags, operations
 from tests.conftest import VOLUME_ARN
 
 PROVIDER = "serialized-provider"
