@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test demo emulator reliability bench clean
+.PHONY: install lint typecheck test test-matrix demo emulator reliability bench clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(PY) -m pytest
+
+# The tests at each end of the declared version ranges and on each Python the classifiers name,
+# every lane in its own venv under .matrix/ (scripts/matrix.py says which versions and why).
+test-matrix: $(STAMP)
+	$(PY) scripts/matrix.py $(LANES)
 
 demo: $(STAMP)
 	$(PY) scripts/demo.py
@@ -50,4 +55,4 @@ emulator: $(STAMP)
 	$(PY) -m sg_snapshot_provider.emulator --volume arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB
 
 clean:
-	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .bench .matrix .pytest_cache .mypy_cache .ruff_cache .hypothesis

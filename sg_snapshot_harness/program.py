@@ -280,9 +280,10 @@ def _run_under_mocks(
             preview=mocks.preview,
             monitor=OptionsMonitor(mocks),
         )
-        # The runtime's set of pending outputs defaults to one set shared by every context; a
-        # failed run leaves tasks of its (closed) loop in it. Give this run its own.
-        SETTINGS.outputs = set()
+        # The runtime's pending outputs default to one container shared by every context; a
+        # failed run leaves tasks of its (closed) loop in it. Give this run its own, of the
+        # runtime's own type (a deque up to pulumi 3.2xx, a set in newer releases).
+        SETTINGS.outputs = type(SETTINGS.outputs)()
 
         def body() -> None:
             runpy.run_path(str(directory), run_name="__main__")

@@ -26,9 +26,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-#: Releases of ``pulumi`` whose plugin we read and found built as described above (the
-#: mechanism is tested through the real plugin on the installed release).
-VERIFIED_PULUMI_VERSIONS: Final = ("3.216.0", "3.272.0")
 #: The plugin's own pool size.
 PLUGIN_WORKERS: Final = 4
 #: Threads are made only when calls wait; idle ones cost nothing but their stack.

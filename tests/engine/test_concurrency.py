@@ -2,12 +2,13 @@
 resource at a time, creates in parallel, all in one plugin process.
 
 Assertions are ratios and counts measured in one run (never absolute times): N waits at once
-take about as long as one; a Check sent meanwhile is answered long before a wait ends; and the
-waits share their DescribeSnapshots polls.
+take far less than the plugin's own 4 threads would make them take; a Check sent meanwhile is
+answered long before a wait ends; and the waits share their DescribeSnapshots polls.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -53,7 +54,12 @@ def test_waiting_creates_run_in_parallel_and_do_not_stall_checks(
     assert all(
         step.outputs["state"] == "completed" for step in many.steps.values() if step.name != "probe"
     )
-    assert many.seconds / one.seconds <= 1.5, (many.seconds, one.seconds)
+    # With the plugin's own 4 threads the waits would run in ceil(count / 4) waves, so take
+    # ceil(count / 4) times one wait (measured 4.3x and 16x). Parallel waits take about one
+    # wait (1.1x-1.2x quiet, up to 2.1x on a loaded 2-core machine): the bound is half the
+    # waves, far from both, so load cannot fail it and a lost widening still does.
+    waves_with_plugin_threads = math.ceil(count / PLUGIN_WORKERS)
+    assert many.seconds / one.seconds < waves_with_plugin_threads / 2, (many.seconds, one.seconds)
     # The probe's Check waited for no create (with the plugin's 4 threads it waits for one).
     assert many.check_seconds["probe"] / WAIT_SECONDS < 0.5, many.check_seconds
     # One shared poller: the waits' polls grow far slower than their number.
