@@ -72,9 +72,14 @@ class AccessDeniedError(AwsOperationError):
         self.code = code
         self.aws_message = aws_message
         self.action = action
+        fix = (
+            f"an explicit Deny in their policies refuses {action}: narrow that Deny"
+            if "explicit deny" in aws_message.lower()
+            else f"add {action} to their IAM policy"
+        )
         self.hint = (
-            f"add {action} to their IAM policy (sg-snapshot-provider's iam/provider.json and "
-            "docs/iam.md say what each command needs)"
+            f"{fix} (sg-snapshot-provider's iam/provider.json and docs/iam.md say what each "
+            "command needs)"
         )
         SnapshotProviderError.__init__(
             self,
