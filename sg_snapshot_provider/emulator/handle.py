@@ -138,7 +138,9 @@ class Emulator:
     """A local Storage Gateway + EC2 endpoint (see ``python -m sg_snapshot_provider.emulator``).
 
     ``Emulator(port=0).start()`` serves on a free port in a child process; ``url`` says where.
-    ``Emulator.attach(url)`` drives an emulator started elsewhere.
+    ``Emulator.attach(url)`` drives an emulator started elsewhere. ``iam_policies`` (JSON files)
+    start it in policy mode: each AWS request (only those signed with ``iam_access_key``, when
+    given) is checked against them as IAM would, and refused as AWS does (``authorization``).
     """
 
     def __init__(
