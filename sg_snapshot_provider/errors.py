@@ -59,6 +59,35 @@ class AwsOperationError(SnapshotProviderError):
         super().__init__(f"{message} {hint}" if hint else message)
 
 
+class AccessDeniedError(AwsOperationError):
+    """AWS refused an action to the credentials in use (``UnauthorizedOperation``,
+    ``AccessDeniedException``, …): one sentence naming the IAM action to add (``action``),
+    whatever AWS's own message says (EC2 may send it encoded)."""
+
+    def __init__(
+        self, operation: str, subject: str, code: str, aws_message: str, action: str
+    ) -> None:
+        self.operation = operation
+        self.subject = subject
+        self.code = code
+        self.aws_message = aws_message
+        self.action = action
+        fix = (
+            f"an explicit Deny in their policies refuses {action}: narrow that Deny"
+            if "explicit deny" in aws_message.lower()
+            else f"add {action} to their IAM policy"
+        )
+        self.hint = (
+            f"{fix} (sg-snapshot-provider's iam/provider.json and docs/iam.md say what each "
+            "command needs)"
+        )
+        SnapshotProviderError.__init__(
+            self,
+            f"{operation} {subject}: AWS denied {action} to the credentials in use ({code}): "
+            f"{self.hint}",
+        )
+
+
 class SnapshotNotFoundError(SnapshotProviderError):
     """EC2 does not know the snapshot (deleted, or never existed in that region)."""
 

@@ -10,7 +10,7 @@ from typing import Final
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from ..errors import AwsOperationError
+from ..errors import AccessDeniedError, AwsOperationError
 
 TRANSIENT_GATEWAY_CODES: Final = frozenset(
     {"GatewayNotConnected", "VolumeNotReady", "GatewayProxyNetworkConnectionBusy"}
@@ -153,6 +153,13 @@ def _hint(err: ClientError, iam_action: str, retried_seconds: float | None) -> s
     return hint
 
 
+def denied_action(err: ClientError, iam_action: str) -> str:
+    """The IAM action AWS refused: the request's own operation in the service of
+    ``iam_action`` (which may name several, ``ec2:CreateTags and ec2:DeleteTags``)."""
+    service = iam_action.partition(":")[0]
+    return f"{service}:{err.operation_name}" if service and err.operation_name else iam_action
+
+
 def translate(
     err: ClientError | BotoCoreError,
     operation: str,
@@ -161,6 +168,14 @@ def translate(
     retried_seconds: float | None = None,
 ) -> AwsOperationError:
     """Turn a boto error into one clear sentence: operation, subject, code, message, fix."""
+    if (
+        isinstance(err, ClientError)
+        and is_access_denied(err)
+        and err.operation_name not in _ROLE_OPERATIONS  # a role's failure says more below
+    ):
+        return AccessDeniedError(
+            operation, subject, error_code(err), error_message(err), denied_action(err, iam_action)
+        )
     if isinstance(err, ClientError):
         return AwsOperationError(
             operation,

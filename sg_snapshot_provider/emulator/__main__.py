@@ -9,12 +9,14 @@ No AWS behaviour is decided here (see ``server``).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -67,6 +69,21 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "consistency can (default 0)",
     )
     parser.add_argument(
+        "--iam-policy",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="policy mode: check every AWS request against this IAM policy (JSON; repeatable: "
+        "the policies apply together) and refuse it as AWS would",
+    )
+    parser.add_argument(
+        "--iam-access-key",
+        default=None,
+        metavar="KEY",
+        help="with --iam-policy: check only the requests signed with this access key ID",
+    )
+    parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
         help="also stop when standard input closes (how a parent process ties us to its life)",
@@ -88,6 +105,18 @@ def _seed(state: EmulatorState, volume_arns: Sequence[str]) -> str | None:
     return None
 
 
+def _read_policies(paths: Sequence[Path]) -> list[dict[str, object]] | str:
+    """The policy documents of ``--iam-policy``, or why one cannot be read."""
+    documents = []
+    for path in paths:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            return f"--iam-policy {path}: {error}"
+        documents.append(document)
+    return documents
+
+
 def _watch_stdin(stopping: threading.Event) -> None:
     def read_to_end() -> None:
         while sys.stdin.buffer.read(65536):
@@ -104,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # environment is ours to set (an explicit choice of the caller wins).
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     try:
+        from .authorization import IamGate
         from .control import EmulatorState
+        from .exceptions import ControlError
         from .server import EmulatorServer
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in EXTRA_MODULES:
@@ -124,7 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    state = EmulatorState(arguments.pending_seconds, arguments.visibility_lag_seconds)
+    policies = _read_policies(arguments.iam_policy)
+    try:
+        if isinstance(policies, str):
+            raise ControlError(policies)
+        gate = IamGate(policies, arguments.iam_access_key)
+    except ControlError as error:
+        print(f"emulator: cannot start: {error.message}", file=sys.stderr, flush=True)
+        return 1
+    state = EmulatorState(arguments.pending_seconds, arguments.visibility_lag_seconds, gate)
     refused = _seed(state, arguments.volume)
     if refused is not None:
         print(f"emulator: cannot start: {refused}", file=sys.stderr, flush=True)

@@ -24,6 +24,9 @@ Routes (bodies and answers are JSON objects)::
     POST   /_emulator/snapshots/<id>/state        {state, progress}
     PUT    /_emulator/pending-seconds             {seconds}
     PUT    /_emulator/visibility-lag              {seconds}
+    GET    /_emulator/iam                         {enabled, access_key, denials: [...]}
+    PUT    /_emulator/iam                         {policies: [documents], access_key}
+    DELETE /_emulator/iam                         (policy mode off)
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from moto.ec2.models import ec2_backends
 from moto.moto_api._internal.models import moto_api_backend
 
 from .arns import account_and_region, parse_gateway_arn, parse_volume_arn
+from .authorization import IamGate, parse_access_key
 from .backend import StorageGatewayBackend, StorageGatewayModel
 from .ec2 import Ec2Layer
 from .exceptions import ControlError
@@ -67,13 +71,20 @@ class EmulatorState:
     """Everything the emulator remembers. The server holds ``lock`` while it touches any of
     it, moto's backends included."""
 
-    def __init__(self, pending_seconds: float = 0.0, visibility_lag_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        pending_seconds: float = 0.0,
+        visibility_lag_seconds: float = 0.0,
+        iam: IamGate | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.visibility = VisibilityLag(visibility_lag_seconds)
         self.model = StorageGatewayModel(pending_seconds, self.visibility.created)
         self.ec2 = Ec2Layer(self.visibility)
         self.faults = FaultTable()
         self.calls: list[Call] = []
+        #: Policy mode (``authorization``): off unless policies were given.
+        self.iam = iam or IamGate()
 
     def reset(self) -> None:
         self.model.reset()
@@ -81,6 +92,7 @@ class EmulatorState:
         self.ec2.reset()
         self.faults.clear()
         self.calls.clear()
+        self.iam.reset()
         # Forgets every moto backend, EC2 snapshots and tags included.
         moto_api_backend.reset()
 
@@ -297,6 +309,23 @@ def _set_visibility_lag(state: EmulatorState, payload: dict[str, Any]) -> dict[s
     return {}
 
 
+def _show_iam(state: EmulatorState, _: dict[str, Any]) -> dict[str, Any]:
+    return state.iam.describe()
+
+
+def _set_iam(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    policies = payload.get("policies")
+    if not isinstance(policies, list) or not policies:
+        raise ControlError("'policies' (a non-empty list of IAM policy documents) is required")
+    state.iam.set(policies, parse_access_key(payload.get("access_key")))
+    return state.iam.describe()
+
+
+def _clear_iam(state: EmulatorState, _: dict[str, Any]) -> dict[str, Any]:
+    state.iam.set([], None)
+    return {}
+
+
 def _health(_: EmulatorState, __: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -315,6 +344,9 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "calls"): _clear_calls,
     ("PUT", "pending-seconds"): _set_pending_seconds,
     ("PUT", "visibility-lag"): _set_visibility_lag,
+    ("GET", "iam"): _show_iam,
+    ("PUT", "iam"): _set_iam,
+    ("DELETE", "iam"): _clear_iam,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

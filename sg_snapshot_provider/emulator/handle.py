@@ -23,7 +23,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -138,7 +138,9 @@ class Emulator:
     """A local Storage Gateway + EC2 endpoint (see ``python -m sg_snapshot_provider.emulator``).
 
     ``Emulator(port=0).start()`` serves on a free port in a child process; ``url`` says where.
-    ``Emulator.attach(url)`` drives an emulator started elsewhere.
+    ``Emulator.attach(url)`` drives an emulator started elsewhere. ``iam_policies`` (JSON files)
+    start it in policy mode: each AWS request (only those signed with ``iam_access_key``, when
+    given) is checked against them as IAM would, and refused as AWS does (``authorization``).
     """
 
     def __init__(
@@ -149,8 +151,12 @@ class Emulator:
         pending_seconds: float = 0.0,
         volumes: Sequence[str] = (),
         visibility_lag_seconds: float = 0.0,
+        iam_policies: Sequence[str | os.PathLike[str]] = (),
+        iam_access_key: str | None = None,
     ) -> None:
         self.host = host
+        self._iam_policies = tuple(str(path) for path in iam_policies)
+        self._iam_access_key = iam_access_key
         self.port = port
         self.url = f"http://{host}:{port}"
         self._pending_seconds = pending_seconds
@@ -189,6 +195,10 @@ class Emulator:
         ]
         for volume_arn in self._volumes:
             arguments += ["--volume", volume_arn]
+        for path in self._iam_policies:
+            arguments += ["--iam-policy", path]
+        if self._iam_access_key is not None:
+            arguments += ["--iam-access-key", self._iam_access_key]
         child = _ChildProcess(arguments)
         self.url = child.url()
         self.port = int(self.url.rsplit(":", 1)[-1])
@@ -297,6 +307,25 @@ class Emulator:
 
     def clear_calls(self) -> None:
         self._request("DELETE", "calls")
+
+    # policy mode
+
+    def set_iam_policy(self, *documents: Mapping[str, Any], access_key: str | None = None) -> None:
+        """Check every AWS request from now on against these IAM policies together, as IAM
+        would, and refuse what they do not allow as AWS does (only the requests signed with
+        ``access_key`` when it is given). ``reset()`` returns to the start's policies."""
+        self._request(
+            "PUT", "iam", {"policies": [dict(d) for d in documents], "access_key": access_key}
+        )
+
+    def clear_iam_policy(self) -> None:
+        """Policy mode off: every request runs."""
+        self._request("DELETE", "iam")
+
+    def iam_denials(self) -> list[dict[str, str]]:
+        """The requests the policies refused since they were set: action, resource, reason."""
+        denials: list[dict[str, str]] = self._request("GET", "iam")["denials"]
+        return denials
 
     # snapshots and state
 

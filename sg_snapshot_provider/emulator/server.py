@@ -214,7 +214,14 @@ class EmulatorApp:
             answer = fault_answer(request, fault)
         else:
             with self.state.lock:
-                answer = self._execute(environ, request)
+                refused = self.state.iam.answer_if_refused(
+                    request.service,
+                    request.operation,
+                    request.access_key,
+                    (request.account_id, request.region),
+                    (request.body, environ.get("QUERY_STRING", "")),
+                )
+                answer = refused or self._execute(environ, request)
             if fault is not None and fault.mode == "after":
                 answer = fault_answer(request, fault)
         dropped = fault is not None and fault.mode == "drop"
