@@ -109,7 +109,7 @@ def with_emulator(assume_yes: bool) -> int:
             for call in emulator.calls()
             if (call.operation, call.status) in INJECTED_THROTTLING
         ]
-        say(f"Throttling answers the emulator gave, and the provider rode out: {throttled}")
+        say(f"Throttling answers the emulator gave (each retried): {throttled}")
         return status
 
 
