@@ -232,6 +232,7 @@ class Lane:
             "stack_resource": self.mark.owner(name),
         }
         held: list[str] = []
+        taken: set[str] = set()
         for trigger in ("1", "2", "3"):
             self.step(f"trigger {trigger}")
             step = engine.up(name, {**base, "trigger": trigger})
@@ -240,6 +241,7 @@ class Lane:
             )
             ids = [str(i) for i in step.outputs["snapshot_ids"]]
             self.seen_ids.update(ids)
+            taken.update(ids)
             # The new snapshot comes first, the older ones keep their order, the oldest goes.
             if ids[0] in held or ids[1:] != held[: keep - 1]:
                 raise LaneCheckError(f"the series went from {held} to {ids}")
@@ -248,7 +250,7 @@ class Lane:
             raise LaneCheckError(f"keep 2 after three triggers, but the series holds {held}")
         for snapshot_id in held:
             self.exists_with(snapshot_id, self.tags())
-        oldest = sorted(self.seen_ids - set(held))
+        oldest = sorted(taken - set(held))
         for snapshot_id in oldest:
             self.gone(snapshot_id)
         self.step("destroy")
@@ -262,12 +264,15 @@ class Lane:
         saved = self.saved_schedule
         hour = datetime.now(UTC).hour
         tags = dict(saved.tags) if saved is not None else {}
-        base = {
+        # Only the hours change: a description cannot be taken off again (UpdateSnapshotSchedule
+        # keeps the old one when none is sent), so the volume's own is declared, if any.
+        base: dict[str, Any] = {
             "volume_arn": self.volume_arn,
             "recurrence_in_hours": 24,
-            "description": f"acceptance {self.mark.run_id}: restored after the run",
             "tags": tags,
         }
+        if saved is not None and saved.description is not None:
+            base["description"] = saved.description
         first, second = hour_away_from_now(saved, hour, 12), hour_away_from_now(saved, hour, 13)
         self.step(f"set the schedule (start {first:02d}:00)")
         engine.up("schedule", {**base, "start_at": first})
@@ -335,10 +340,10 @@ class Lane:
         for engine in reversed(self.engines):
             for name in reversed(engine.names()):
                 state = engine.require_state(name)
-                for key in ("snapshot_ids",):
-                    self.seen_ids.update(str(i) for i in state.outputs.get(key) or [])
-                if state.type != SCHEDULE_TYPE:
-                    self.seen_ids.add(state.id)
+                members = state.outputs.get("snapshot_ids") or []  # a series' snapshots
+                self.seen_ids.update(
+                    str(i) for i in [state.id, *members] if str(i).startswith("snap-")
+                )
                 try:
                     engine.destroy(name)
                     self.say(f"  destroyed {name} ({state.id}), left by a failed step")

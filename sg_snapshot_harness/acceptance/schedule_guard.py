@@ -68,9 +68,11 @@ def restore_schedule(storagegateway: Any, volume_arn: str, saved: Schedule | Non
     current = read_schedule(storagegateway, volume_arn)
     if current == saved:
         return "the volume's snapshot schedule is as it was before the run"
-    if saved is None:
+    if current is not None and (saved is None or current.description and not saved.description):
+        # No schedule, or one without a description: UpdateSnapshotSchedule cannot take a
+        # description off, so the schedule goes first.
         storagegateway.delete_snapshot_schedule(VolumeARN=volume_arn)
-    else:
+    if saved is not None:
         request: dict[str, Any] = {
             "VolumeARN": volume_arn,
             "StartAt": saved.start_at,

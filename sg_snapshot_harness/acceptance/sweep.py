@@ -59,6 +59,11 @@ class Verdict:
         return f"{self.snapshot_id}  {'DELETE' if self.delete else 'keep  '}  {self.reason}"
 
 
+def utc_now() -> datetime:
+    """The sweep's clock (tests move it forward to age the emulator's snapshots)."""
+    return datetime.now(UTC)
+
+
 def tagged_snapshots(ec2: Any) -> list[dict[str, Any]]:
     """The caller's own snapshots carrying the acceptance tag (any value)."""
     pages = ec2.get_paginator("describe_snapshots").paginate(
@@ -175,7 +180,7 @@ def sweep(
     found = {str(s["SnapshotId"]): s for s in tagged_snapshots(ec2)}
     for snapshot in _described(ec2, [i for i in also_ids if i not in found]):
         found[str(snapshot["SnapshotId"])] = snapshot
-    clock = now or datetime.now(UTC)
+    clock = now or utc_now()
     reader = locks or lock_reader(ec2)
     lookup = reader(sorted(found)) if found else LockLookup({})
     verdicts = [

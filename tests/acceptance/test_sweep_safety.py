@@ -33,7 +33,8 @@ NO_LOCKS: Callable[[list[str]], LockLookup] = lambda _ids: LockLookup({})  # noq
 
 def client(emulator: Emulator, service: str, account: str = ACCOUNT_ID) -> Any:
     """A client of the emulator, acting as ``account`` (moto's account header)."""
-    made: Any = boto3.client(
+    make_client: Any = boto3.client  # typed per service name; the name is a variable here
+    made: Any = make_client(
         service,
         region_name=REGION,
         endpoint_url=emulator.url,
