@@ -68,9 +68,7 @@ def restore_schedule(storagegateway: Any, volume_arn: str, saved: Schedule | Non
     current = read_schedule(storagegateway, volume_arn)
     if current == saved:
         return "the volume's snapshot schedule is as it was before the run"
-    if current is not None and (saved is None or current.description and not saved.description):
-        # No schedule, or one without a description: UpdateSnapshotSchedule cannot take a
-        # description off, so the schedule goes first.
+    if _must_delete_first(current, saved):
         storagegateway.delete_snapshot_schedule(VolumeARN=volume_arn)
     if saved is not None:
         request: dict[str, Any] = {
@@ -90,6 +88,14 @@ def restore_schedule(storagegateway: Any, volume_arn: str, saved: Schedule | Non
             "(aws storagegateway update-snapshot-schedule)"
         )
     return f"the volume's snapshot schedule was restored: {_text(saved)}"
+
+
+def _must_delete_first(current: Schedule | None, saved: Schedule | None) -> bool:
+    """No schedule before, or one without a description where there is one now:
+    UpdateSnapshotSchedule cannot take a description off, so the schedule goes first."""
+    if current is None:
+        return False
+    return saved is None or (current.description is not None and saved.description is None)
 
 
 def _text(schedule: Schedule | None) -> str:

@@ -79,8 +79,11 @@ class Target:
         return parse_volume_arn(self.volume_arn).gateway_arn
 
     def where(self) -> str:
-        """One line: the emulator's URL or "AWS"."""
-        return f"the local emulator at {self.endpoint_url}" if self.on_emulator else "AWS"
+        """Where the requests go: the emulator, an endpoint the environment names, or AWS."""
+        if self.on_emulator:
+            return f"the local emulator at {self.endpoint_url}"
+        override = os.environ.get("AWS_ENDPOINT_URL")
+        return f"AWS_ENDPOINT_URL={override}" if override else "AWS"
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` in the volume's region (made once)."""
