@@ -188,23 +188,27 @@ class Lane:
         return None
 
     def adopt(self) -> str | None:
-        self.step("a snapshot made outside Pulumi (CreateSnapshot)")
+        self.step("a snapshot made outside Pulumi (CreateSnapshot), owned by another name")
         description = f"acceptance {self.mark.run_id}: to adopt"
+        # The owner tag it is made with is what a stack that let it go (retain_on_delete)
+        # leaves; it also lets a policy that retags only owned snapshots retag this one.
+        outside = {**self.tags(step="outside"), OWNER_TAG: self.mark.owner("outside")}
         made = self.sg.create_snapshot(
             VolumeARN=self.volume_arn,
             SnapshotDescription=description,
-            Tags=[{"Key": k, "Value": v} for k, v in self.tags(step="outside").items()],
+            Tags=[{"Key": k, "Value": v} for k, v in outside.items()],
         )
         snapshot_id = str(made["SnapshotId"])
-        self.exists_with(snapshot_id, self.tags(step="outside"))
+        self.exists_with(snapshot_id, outside)
         engine = self.engine(StorageGatewaySnapshotProvider(), SNAPSHOT_TYPE)
-        self.step("adopt it (adopt_snapshot_id)")
+        self.step("adopt it (adopt_snapshot_id, adopt_from_owner)")
         adopted = engine.up(
             "adopted",
             {
                 "volume_arn": self.volume_arn,
                 "description": description,
                 "adopt_snapshot_id": snapshot_id,
+                "adopt_from_owner": self.mark.owner("outside"),
                 "tags": self.tags(step="adopted"),
                 "stack_resource": self.mark.owner("adopted"),
             },
@@ -212,9 +216,8 @@ class Lane:
         self.expect(StepKind.CREATE, adopted.kind, "adopt")
         if adopted.id != snapshot_id:
             raise LaneCheckError(f"adopting {snapshot_id} made {adopted.id} instead")
-        self.exists_with(
-            snapshot_id, {**self.tags(step="adopted"), OWNER_TAG: self.mark.owner("adopted")}
-        )
+        owned = {**self.tags(step="adopted"), OWNER_TAG: self.mark.owner("adopted")}
+        self.exists_with(snapshot_id, owned)
         self.step("destroy")
         engine.destroy("adopted")
         self.gone(snapshot_id)

@@ -3,7 +3,7 @@ before anything is made, so that whoever runs it against an account can say no."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,6 +48,11 @@ class Plan:
 
     def lines(self) -> list[str]:
         made = "; ".join(f"{scenario}: {count}" for scenario, count in SNAPSHOTS_MADE)
+        if self.volume_gib <= 0:
+            per_gib = replace(self, volume_gib=1.0).worst_cost_usd
+            cost = f"at most ${per_gib:.5f} per GiB of data on the volume ({self.size_source})"
+        else:
+            cost = f"at most ${self.worst_cost_usd:.4f}"
         return [
             f"Acceptance run {self.mark.run_id} against {self.target.where()}",
             f"  account {self.identity.account} ({self.identity.arn}), region {self.target.region}",
@@ -57,7 +62,7 @@ class Plan:
             "  all deleted by the end of the run;",
             "  changes the volume's snapshot schedule for a minute (its start hour 12 h away",
             "  from now) and restores the one it has now;",
-            f"  expected cost: at most ${self.worst_cost_usd:.4f}: {self.snapshot_count} snapshots"
+            f"  expected cost: {cost}: {self.snapshot_count} snapshots"
             f" x {self.volume_gib:.1f} GiB ({self.size_source}) x {HOURS_KEPT:g} h at"
             f" ${PRICE_PER_GB_MONTH}/GB-month ({HOURS_PER_MONTH} h), EBS snapshot standard",
             "  storage in us-east-1, assuming each snapshot a full copy (they are incremental,",
@@ -75,7 +80,7 @@ def volume_gib(target: Target) -> tuple[float, str]:
     except (ClientError, BotoCoreError):
         volumes = []
     if not volumes:
-        return 1.0, "size unknown, assumed 1 GiB"
+        return 0.0, "size unknown: DescribeCachediSCSIVolumes failed"
     volume: dict[str, Any] = volumes[0]
     used = volume.get("VolumeUsedInBytes")
     if isinstance(used, int) and used > 0:

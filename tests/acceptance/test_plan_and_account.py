@@ -106,3 +106,10 @@ def test_the_account_path_with_yes_runs_every_scenario(emulator: Emulator, ec2: 
         assert f"PASSED   {scenario}" in done.stdout
     assert f"against AWS_ENDPOINT_URL={emulator.url}" in done.stdout
     assert ec2.snapshot_ids() == set()
+
+
+def test_an_unknown_volume_size_gives_the_cost_per_gib() -> None:
+    plan = Plan(Target(VOLUME_ARN), Identity(ACCOUNT_ID, "arn"), new_run(), 0.0, "size unknown")
+    assert "expected cost: at most $0.00048 per GiB of data on the volume (size unknown)" in (
+        "\n".join(plan.lines())
+    )
