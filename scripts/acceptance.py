@@ -79,13 +79,13 @@ def run(target: Target, assume_yes: bool) -> int:
     try:
         result = run_lane(target, identity, mark, repo_root=REPO_ROOT, say=say)
     except KeyboardInterrupt:
-        say("Interrupted: the run's snapshots were deleted and the schedule restored (above).")
+        say("Interrupted: clean-up ran first (above); make sweep finds anything it left.")
         return EXIT_INTERRUPTED
     say("Summary")
     for outcome in result.outcomes:
         say(f"  {outcome.line()}")
-    for problem in result.cleanup_problems:
-        say(f"  CLEAN-UP PROBLEM {problem}")
+    if result.cleanup_problems:
+        say(f"  {len(result.cleanup_problems)} clean-up problem(s): see Clean-up above")
     say(
         f"Acceptance run {mark.run_id} {'passed' if result.ok else 'FAILED'} "
         f"in {time.monotonic() - started:.0f} s against {target.where()}"

@@ -66,6 +66,8 @@ def run_lane(
             seen = set() if lane is None else lane.seen_ids
             result.cleanup_problems += _sweep_own(target, identity, mark, seen, clean, say)
             result.cleanup_problems += _restore(target, saved, say)
+            for problem in result.cleanup_problems:
+                say(f"  CLEAN-UP PROBLEM {problem}")
     return result
 
 
