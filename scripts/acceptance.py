@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--yes", action="store_true", help="do not ask before creating anything in an account"
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="save every AWS request and answer of the run in DIR (account identity scrubbed)",
     )
     return parser.parse_args(argv)
 
@@ -93,7 +100,7 @@ def run(target: Target, assume_yes: bool) -> int:
     return 0 if result.ok else 1
 
 
-def with_emulator(assume_yes: bool) -> int:
+def with_emulator(assume_yes: bool, record_dir: Path | None) -> int:
     with Emulator(
         volumes=[EMULATOR_VOLUME_ARN], visibility_lag_seconds=EMULATOR_VISIBILITY_LAG_SECONDS
     ) as emulator:
@@ -102,7 +109,12 @@ def with_emulator(assume_yes: bool) -> int:
         # Throttling as AWS answers it under load: the provider must retry, not fail.
         emulator.inject_fault("CreateSnapshot", "ThrottlingException", times=1)
         emulator.inject_fault("DescribeSnapshots", "RequestLimitExceeded", status=503, times=1)
-        target = Target(EMULATOR_VOLUME_ARN, endpoint_url=emulator.url, visibility_seconds=10.0)
+        target = Target(
+            EMULATOR_VOLUME_ARN,
+            endpoint_url=emulator.url,
+            visibility_seconds=10.0,
+            record_dir=record_dir,
+        )
         status = run(target, assume_yes)
         throttled = [
             call.operation
@@ -122,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if target is None:
         say("SG_ACCEPTANCE_VOLUME_ARN is not set: running against the local emulator.")
-        return with_emulator(args.yes)
+        return with_emulator(args.yes, args.record)
+    if args.record is not None:
+        target = replace(target, record_dir=args.record)
     return run(target, args.yes)
 
 

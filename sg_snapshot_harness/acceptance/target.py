@@ -22,6 +22,7 @@ from sg_snapshot_provider.inputs.common import parse_volume_arn, volume_arn_prob
 from sg_snapshot_provider.settings import TIMINGS_ENV
 
 from ..plugin import DUMMY_AWS_ENVIRONMENT, PluginProcess, plugin_environment
+from .recording import Recorder, plugin_record_environment
 
 #: The variable naming the cached volume of a test gateway to run against.
 VOLUME_ENV = "SG_ACCEPTANCE_VOLUME_ARN"
@@ -64,6 +65,8 @@ class Target:
     endpoint_url: str | None = None
     #: How long "not visible yet" is waited out by the lane's own checks.
     visibility_seconds: float = 120.0
+    #: ``--record``: every AWS call of the run, the plugin's too, saved there.
+    record_dir: Path | None = None
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -88,7 +91,12 @@ class Target:
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` in the volume's region (made once)."""
         if service not in self._clients:
-            self._clients[service] = make_client(service, self.region, self.endpoint_url)
+            client = make_client(service, self.region, self.endpoint_url)
+            if self.record_dir is not None:
+                if "recorder" not in self._clients:
+                    self._clients["recorder"] = Recorder(self.record_dir, "lane")
+                self._clients["recorder"].attach(client.meta.events)
+            self._clients[service] = client
         return self._clients[service]
 
     def identity(self) -> Identity:
@@ -111,6 +119,8 @@ class Target:
             )
         else:
             env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.record_dir is not None:
+            env = plugin_record_environment(self.record_dir, env, cwd)
         return PluginProcess(env, cwd=cwd).start()
 
 

@@ -4,10 +4,12 @@ snapshot of the run is left and the volume's schedule is the one it had before."
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -62,9 +64,9 @@ def fail_at(label: str, error: BaseException) -> Callable[[str], None]:
     return on_step
 
 
-def test_make_acceptance_against_its_own_emulator_passes_every_scenario() -> None:
+def test_make_acceptance_against_its_own_emulator_passes_every_scenario(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--yes"],
+        [sys.executable, str(SCRIPT), "--yes", "--record", str(tmp_path)],
         env=environment_without_aws(),
         cwd=REPO_ROOT,
         capture_output=True,
@@ -80,6 +82,14 @@ def test_make_acceptance_against_its_own_emulator_passes_every_scenario() -> Non
     assert f"the volume's snapshot schedule was restored: {before}" in out
     # Throttling was injected and ridden out, not avoided.
     assert "Throttling answers the emulator gave (each retried): ['CreateSnapshot'" in out
+    # --record: the lane's own calls, and the plugin's (through its sitecustomize).
+    recorded = {
+        path.name.split("-")[0]: [json.loads(line)["operation"] for line in path.open()]
+        for path in tmp_path.glob("*.jsonl")
+    }
+    assert recorded["lane"][0] == "GetCallerIdentity"
+    assert "CreateSnapshotFromVolumeRecoveryPoint" in recorded["plugin"]
+    assert "UpdateSnapshotSchedule" in recorded["plugin"]
 
 
 def test_a_step_failing_half_way_leaves_no_snapshot(emulator: Emulator, ec2: Ec2View) -> None:
