@@ -68,6 +68,8 @@ class Target:
     #: ``--record``: every AWS call of the run, the plugin's too, saved there.
     record_dir: Path | None = None
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The lane's recorder, made with the first client (a list: the dataclass is frozen).
+    _recorder: list[Recorder] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def on_emulator(self) -> bool:
@@ -93,9 +95,9 @@ class Target:
         if service not in self._clients:
             client = make_client(service, self.region, self.endpoint_url)
             if self.record_dir is not None:
-                if "recorder" not in self._clients:
-                    self._clients["recorder"] = Recorder(self.record_dir, "lane")
-                self._clients["recorder"].attach(client.meta.events)
+                if not self._recorder:
+                    self._recorder.append(Recorder(self.record_dir, "lane"))
+                self._recorder[0].attach(client.meta.events)
             self._clients[service] = client
         return self._clients[service]
 
