@@ -37,6 +37,8 @@ from sg_snapshot_provider.emulator import Emulator  # noqa: E402
 #: Against the emulator, EC2 shows a new snapshot only after this long, as AWS may: the lane
 #: and the provider must wait it out.
 EMULATOR_VISIBILITY_LAG_SECONDS = 0.3
+#: ... and a new snapshot stays pending this long before it completes: waits really wait.
+EMULATOR_PENDING_SECONDS = 1.0
 EXIT_INTERRUPTED = 130
 #: (operation, HTTP status) of the throttling answers injected into an emulator run.
 INJECTED_THROTTLING = {("CreateSnapshot", 400), ("DescribeSnapshots", 503)}
@@ -102,7 +104,9 @@ def run(target: Target, assume_yes: bool) -> int:
 
 def with_emulator(assume_yes: bool, record_dir: Path | None) -> int:
     with Emulator(
-        volumes=[EMULATOR_VOLUME_ARN], visibility_lag_seconds=EMULATOR_VISIBILITY_LAG_SECONDS
+        volumes=[EMULATOR_VOLUME_ARN],
+        visibility_lag_seconds=EMULATOR_VISIBILITY_LAG_SECONDS,
+        pending_seconds=EMULATOR_PENDING_SECONDS,
     ) as emulator:
         # No AWS_* variable of the caller's (a profile, keys) reaches anything the lane starts.
         point_this_process_at(emulator.url)

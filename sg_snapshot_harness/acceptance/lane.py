@@ -34,6 +34,8 @@ from .marks import ACCEPTANCE_PROJECT, ACCEPTANCE_TAG, RunMark
 from .schedule_guard import Schedule, hour_away_from_now, read_schedule
 
 Say = Callable[[str], None]
+#: How long a snapshot of a small test volume may take to complete.
+COMPLETION_TIMEOUT_SECONDS = 900
 
 
 class LaneCheckError(Exception):
@@ -155,14 +157,20 @@ class Lane:
     def snapshot_lifecycle(self) -> str | None:
         engine = self.engine(StorageGatewaySnapshotProvider(), SNAPSHOT_TYPE)
         name = "snapshot"
+        # Waiting for completion: the provider's poller meets a real upload, and a snapshot
+        # is never deleted while still pending.
         base = {
             "volume_arn": self.volume_arn,
             "description": f"acceptance {self.mark.run_id}: snapshot",
             "stack_resource": self.mark.owner(name),
+            "wait_for_completion": True,
+            "completion_timeout_seconds": COMPLETION_TIMEOUT_SECONDS,
         }
-        self.step("create")
+        self.step("create (and wait for completion)")
         created = engine.up(name, {**base, "tags": self.tags(step="create")})
         self.expect(StepKind.CREATE, created.kind, "create")
+        if created.outputs.get("state") != "completed":
+            raise LaneCheckError(f"waited for {created.id}, but its state is {created.outputs}")
         self.exists_with(created.id, self.tags(step="create"))
         self.step("tag (update in place)")
         tagged = engine.up(name, {**base, "tags": self.tags(step="tagged")})
