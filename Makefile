@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test test-matrix demo emulator reliability bench clean
+.PHONY: install lint typecheck test test-matrix demo emulator reliability bench acceptance sweep clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ demo: $(STAMP)
 
 reliability: $(STAMP)
 	$(PY) scripts/reliability.py
+
+# The lifecycle of every resource through the real plugin: against a local emulator, or, with
+# SG_ACCEPTANCE_VOLUME_ARN, a real account (docs/acceptance.md). ARGS=--yes skips the question.
+acceptance: $(STAMP)
+	$(PY) scripts/acceptance.py $(ARGS)
+
+# What earlier acceptance runs left in the account; ARGS=--delete deletes it.
+sweep: $(STAMP)
+	$(PY) scripts/sweep.py $(ARGS)
 
 # The aws CLI the bench compares against lives in its own venv (gitignored), built here once so
 # that the bench itself installs nothing; without it the bench omits the aws CLI column.
