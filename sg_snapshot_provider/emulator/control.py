@@ -23,6 +23,7 @@ Routes (bodies and answers are JSON objects)::
     POST   /_emulator/snapshots/<id>/state        {state, progress}
     PUT    /_emulator/pending-seconds             {seconds}
     PUT    /_emulator/visibility-lag              {seconds}
+    PUT    /_emulator/ec2-token-buckets           {enabled, scale, speedup, background}
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .ec2 import Ec2Layer
 from .exceptions import ControlError
 from .faults import Call, Fault, FaultTable
 from .models import DEFAULT_TIMEZONE, StorageGatewayModel, set_snapshot_state
+from .throttling import BucketOptions, TokenBuckets
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -51,8 +53,16 @@ class EmulatorState:
     """Everything the emulator remembers. The server holds ``lock`` while it touches any of
     it, moto's backends included."""
 
-    def __init__(self, pending_seconds: float = 0.0, visibility_lag_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        pending_seconds: float = 0.0,
+        visibility_lag_seconds: float = 0.0,
+        token_buckets: BucketOptions | None = None,
+    ) -> None:
         self.lock = threading.RLock()
+        #: EC2's request throttling (``throttling``), None: no throttling.
+        self.token_buckets_at_start = token_buckets
+        self.throttling = None if token_buckets is None else TokenBuckets(token_buckets)
         self.visibility = VisibilityLag(visibility_lag_seconds)
         self.model = StorageGatewayModel(pending_seconds, self.visibility.created)
         self.ec2 = Ec2Layer(self.visibility)
@@ -65,6 +75,8 @@ class EmulatorState:
         self.ec2.reset()
         self.faults.clear()
         self.calls.clear()
+        start = self.token_buckets_at_start
+        self.throttling = None if start is None else TokenBuckets(start)
         # Forgets every moto backend, EC2 snapshots and tags included.
         moto_api_backend.reset()
 
@@ -177,6 +189,18 @@ def _set_visibility_lag(state: EmulatorState, payload: dict[str, Any]) -> dict[s
     return {}
 
 
+def _set_token_buckets(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"enabled": false}`` turns throttling off; otherwise full buckets of these options."""
+    if payload.get("enabled", True) is False:
+        state.throttling = None
+        return {}
+    try:
+        state.throttling = TokenBuckets(BucketOptions.from_json(payload))
+    except ValueError as error:
+        raise ControlError(str(error)) from error
+    return {}
+
+
 def _health(_: EmulatorState, __: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -195,6 +219,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "calls"): _clear_calls,
     ("PUT", "pending-seconds"): _set_pending_seconds,
     ("PUT", "visibility-lag"): _set_visibility_lag,
+    ("PUT", "ec2-token-buckets"): _set_token_buckets,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 
