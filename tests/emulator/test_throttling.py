@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import BucketOptions, Emulator
 from sg_snapshot_provider.emulator.throttling import TokenBuckets, bucket_of
-from tests.conftest import REGION
+from tests.conftest import REGION, VOLUME_ARN
 from tests.emulator.conftest import OTHER_ACCOUNT_ID, error_code, http_status, make_client
 
 ACCOUNT = "123456789012"
@@ -190,3 +190,29 @@ def test_reset_returns_to_the_start_options(throttled_emulator: Emulator) -> Non
     ec2 = make_client("ec2", throttled_emulator)
     for _ in range(5):
         unfiltered(ec2)
+
+
+def test_started_with_buckets_the_cli_flags_reach_the_child() -> None:
+    # CreateTags of a snapshot: 100 * 0.02 = 2 tokens, refilled at 10 * 0.02 * 0.01 per second.
+    options = BucketOptions(scale=0.02, speedup=0.01, background=0.5)
+    with Emulator(volumes=[VOLUME_ARN], ec2_token_buckets=options) as emulator:
+        sg, ec2 = make_client("storagegateway", emulator), make_client("ec2", emulator)
+        snapshot_id = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d")[
+            "SnapshotId"
+        ]
+        tag = {"Resources": [snapshot_id], "Tags": [{"Key": "k", "Value": "v"}]}
+        ec2.create_tags(**tag)
+        ec2.create_tags(**tag)
+        with pytest.raises(ClientError) as caught:
+            ec2.create_tags(**tag)
+        assert error_code(caught.value) == "RequestLimitExceeded"
+        emulator.reset()  # back to the start options: still throttled, buckets full again
+        emulator.add_volume(VOLUME_ARN)
+        snapshot_id = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d")[
+            "SnapshotId"
+        ]
+        tag["Resources"] = [snapshot_id]
+        ec2.create_tags(**tag)
+        ec2.create_tags(**tag)
+        with pytest.raises(ClientError):
+            ec2.create_tags(**tag)
