@@ -23,9 +23,10 @@ from .errors import FailureKind, classify, error_code, is_gateway_transient, is_
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS: Final = DEFAULT_MAX_RETRIES + 1
-#: Throttled retries back off up to this many times the first backoff: the rate limiter, not
-#: long sleeps, spaces them.
-THROTTLED_BACKOFF_MAX: Final = 4
+#: Throttled retries back off from this share of the first backoff up to twice it: the rate
+#: limiter (ratelimit), not long sleeps, spaces them.
+THROTTLED_BACKOFF_FIRST: Final = 0.25
+THROTTLED_BACKOFF_MAX: Final = 2
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,14 @@ class Backoff:
     """Exponential backoff with jitter, so that many resources throttled together do not retry
     in lockstep."""
 
-    def __init__(self, timings: Timings, *, max_seconds: float | None = None) -> None:
-        self._next = timings.backoff_initial_seconds
+    def __init__(
+        self,
+        timings: Timings,
+        *,
+        initial_seconds: float | None = None,
+        max_seconds: float | None = None,
+    ) -> None:
+        self._next = timings.backoff_initial_seconds if initial_seconds is None else initial_seconds
         self._max = timings.backoff_max_seconds if max_seconds is None else max_seconds
 
     def next_delay(self) -> float:
@@ -108,7 +115,9 @@ def call_with_retries(
     # (ratelimit) paces the retries, and they do not count against aws:maxRetries while the
     # throttled_retry_seconds budget lasts, so that a big stack slows down instead of failing.
     throttled_backoff = Backoff(
-        timings, max_seconds=THROTTLED_BACKOFF_MAX * timings.backoff_initial_seconds
+        timings,
+        initial_seconds=timings.backoff_initial_seconds * THROTTLED_BACKOFF_FIRST,
+        max_seconds=timings.backoff_initial_seconds * THROTTLED_BACKOFF_MAX,
     )
     throttled_since: float | None = None
     attempts = 0
