@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test test-matrix demo emulator reliability bench acceptance sweep clean
+.PHONY: install lint typecheck test test-matrix demo emulator reliability bench bench-budget acceptance sweep clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ $(AWSCLI_STAMP): | $(STAMP)
 
 bench: $(STAMP) $(AWSCLI_STAMP)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_budget.py
+
+# Only the fleet-under-throttling section (a few minutes): rerun it without the rest.
+bench-budget: $(STAMP)
+	$(PY) scripts/bench_budget.py
 
 emulator: $(STAMP)
 	$(PY) -m sg_snapshot_provider.emulator --volume arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB

@@ -44,6 +44,9 @@ MATRIX_TIMINGS: Final[Mapping[str, float]] = {
     "in_use_retry_seconds": 0.5,
     "backoff_initial_seconds": 0.02,
     "backoff_max_seconds": 0.1,
+    # A throttling fault "always" must end the step after aws:maxRetries, as it did before
+    # throttled requests got a time budget of their own.
+    "throttled_retry_seconds": 0.0,
     "poll_interval_seconds": 0.05,
     "progress_every_seconds": 1.0,
     "connect_timeout_seconds": 5.0,

@@ -135,6 +135,11 @@ def _cached_client(service: str, region: str | None, settings: Settings) -> Any:
         if client is None:
             boto3_session = _session(settings)
             client = _new_client(boto3_session._session, service, region, settings)
+            if service == "ec2":
+                from .ratelimit import install_rate_limiter
+
+                # One per cached client, so one per account and Region in a plugin.
+                install_rate_limiter(client)
             _clients[key] = client
         return client
 

@@ -79,6 +79,11 @@ def is_throttling(err: ClientError) -> bool:
     return error_code(err) in _THROTTLING_CODES or http_status(err) == 429
 
 
+def is_throttling_code(code: str | None) -> bool:
+    """Whether an error code (None: no error) says the request was throttled."""
+    return code in _THROTTLING_CODES
+
+
 class FailureKind(enum.Enum):
     """What a failed request tells us about whether AWS did the work, and so how to retry."""
 

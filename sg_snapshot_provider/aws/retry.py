@@ -18,11 +18,15 @@ from typing import Final, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..settings import DEFAULT_MAX_RETRIES, Settings, Timings
-from .errors import FailureKind, classify, error_code, is_gateway_transient
+from .errors import FailureKind, classify, error_code, is_gateway_transient, is_throttling
 
 T = TypeVar("T")
 
 DEFAULT_MAX_ATTEMPTS: Final = DEFAULT_MAX_RETRIES + 1
+#: Throttled retries back off from this share of the first backoff up to twice it: the rate
+#: limiter (ratelimit), not long sleeps, spaces them.
+THROTTLED_BACKOFF_FIRST: Final = 0.25
+THROTTLED_BACKOFF_MAX: Final = 2
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,15 @@ class Backoff:
     """Exponential backoff with jitter, so that many resources throttled together do not retry
     in lockstep."""
 
-    def __init__(self, timings: Timings) -> None:
-        self._next = timings.backoff_initial_seconds
-        self._max = timings.backoff_max_seconds
+    def __init__(
+        self,
+        timings: Timings,
+        *,
+        initial_seconds: float | None = None,
+        max_seconds: float | None = None,
+    ) -> None:
+        self._next = timings.backoff_initial_seconds if initial_seconds is None else initial_seconds
+        self._max = timings.backoff_max_seconds if max_seconds is None else max_seconds
 
     def next_delay(self) -> float:
         delay = self._next
@@ -101,6 +111,15 @@ def call_with_retries(
     timings = policy.timings
     started = time.monotonic()
     backoff = Backoff(timings)
+    # A throttled request waits for its turn rather than failing: the client's rate limiter
+    # (ratelimit) paces the retries, and they do not count against aws:maxRetries while the
+    # throttled_retry_seconds budget lasts, so that a big stack slows down instead of failing.
+    throttled_backoff = Backoff(
+        timings,
+        initial_seconds=timings.backoff_initial_seconds * THROTTLED_BACKOFF_FIRST,
+        max_seconds=timings.backoff_initial_seconds * THROTTLED_BACKOFF_MAX,
+    )
+    throttled_since: float | None = None
     attempts = 0
     reported_at: float | None = None
     maybe_done = False
@@ -109,6 +128,13 @@ def call_with_retries(
         try:
             return call()
         except (ClientError, BotoCoreError) as err:
+            if isinstance(err, ClientError) and is_throttling(err):
+                now = time.monotonic()
+                throttled_since = now if throttled_since is None else throttled_since
+                if now - throttled_since < timings.throttled_retry_seconds:
+                    attempts -= 1
+                    time.sleep(throttled_backoff.next_delay())
+                    continue
             delay = backoff.next_delay()
             passing = _matching(transient, err, maybe_done)
             if passing is not None and isinstance(err, ClientError):

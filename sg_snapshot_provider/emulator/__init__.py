@@ -7,5 +7,6 @@ this package starts nothing, imports no moto and changes nothing in ``os.environ
 
 from .faults import Call
 from .handle import Emulator, EmulatorError
+from .throttling import BucketOptions
 
-__all__ = ["Call", "Emulator", "EmulatorError"]
+__all__ = ["BucketOptions", "Call", "Emulator", "EmulatorError"]

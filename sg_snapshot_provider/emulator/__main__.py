@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .control import EmulatorState
+    from .throttling import BucketOptions
 
 #: The modules of the ``[emulator]`` extra.
 EXTRA_MODULES = frozenset({"moto", "werkzeug", "flask", "flask_cors"})
@@ -37,6 +38,20 @@ def _seconds(text: str) -> float:
     if seconds < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text}")
     return seconds
+
+
+def _positive(text: str) -> float:
+    value = _seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _seconds(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be less than 1: {text}")
+    return value
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -84,6 +99,33 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="with --iam-policy: check only the requests signed with this access key ID",
     )
     parser.add_argument(
+        "--ec2-token-buckets",
+        action="store_true",
+        help="throttle EC2 as AWS does: the documented token buckets per account, Region and "
+        "API, answering RequestLimitExceeded (HTTP 503) once one is empty",
+    )
+    parser.add_argument(
+        "--ec2-token-buckets-scale",
+        type=_positive,
+        default=1.0,
+        metavar="F",
+        help="multiply every bucket's capacity and refill rate by F (default 1: AWS's sizes)",
+    )
+    parser.add_argument(
+        "--ec2-token-buckets-speedup",
+        type=_positive,
+        default=1.0,
+        metavar="S",
+        help="multiply every refill rate alone by S (default 1)",
+    )
+    parser.add_argument(
+        "--ec2-token-buckets-background",
+        type=_share,
+        default=0.0,
+        metavar="B",
+        help="share of every refill other clients of the account spend, 0 to below 1 (default 0)",
+    )
+    parser.add_argument(
         "--stop-on-stdin-eof",
         action="store_true",
         help="also stop when standard input closes (how a parent process ties us to its life)",
@@ -115,6 +157,18 @@ def _read_policies(paths: Sequence[Path]) -> list[dict[str, object]] | str:
             return f"--iam-policy {path}: {error}"
         documents.append(document)
     return documents
+
+
+def _token_buckets(arguments: argparse.Namespace) -> BucketOptions | None:
+    from .throttling import BucketOptions
+
+    if not arguments.ec2_token_buckets:
+        return None
+    return BucketOptions(
+        arguments.ec2_token_buckets_scale,
+        arguments.ec2_token_buckets_speedup,
+        arguments.ec2_token_buckets_background,
+    )
 
 
 def _watch_stdin(stopping: threading.Event) -> None:
@@ -163,7 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ControlError as error:
         print(f"emulator: cannot start: {error.message}", file=sys.stderr, flush=True)
         return 1
-    state = EmulatorState(arguments.pending_seconds, arguments.visibility_lag_seconds, gate)
+    state = EmulatorState(
+        arguments.pending_seconds,
+        arguments.visibility_lag_seconds,
+        iam=gate,
+        token_buckets=_token_buckets(arguments),
+    )
     refused = _seed(state, arguments.volume)
     if refused is not None:
         print(f"emulator: cannot start: {refused}", file=sys.stderr, flush=True)

@@ -27,6 +27,7 @@ Routes (bodies and answers are JSON objects)::
     GET    /_emulator/iam                         {enabled, access_key, denials: [...]}
     PUT    /_emulator/iam                         {policies: [documents], access_key}
     DELETE /_emulator/iam                         (policy mode off)
+    PUT    /_emulator/ec2-token-buckets           {enabled, scale, speedup, background}
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from .gateways import (
     initial_disks,
 )
 from .snapshots import SNAPSHOT_STATES, GatewaySnapshot
+from .throttling import BucketOptions, TokenBuckets
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -76,8 +78,12 @@ class EmulatorState:
         pending_seconds: float = 0.0,
         visibility_lag_seconds: float = 0.0,
         iam: IamGate | None = None,
+        token_buckets: BucketOptions | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        #: EC2's request throttling (``throttling``), None: no throttling.
+        self.token_buckets_at_start = token_buckets
+        self.throttling = None if token_buckets is None else TokenBuckets(token_buckets)
         self.visibility = VisibilityLag(visibility_lag_seconds)
         self.model = StorageGatewayModel(pending_seconds, self.visibility.created)
         self.ec2 = Ec2Layer(self.visibility)
@@ -93,6 +99,8 @@ class EmulatorState:
         self.faults.clear()
         self.calls.clear()
         self.iam.reset()
+        start = self.token_buckets_at_start
+        self.throttling = None if start is None else TokenBuckets(start)
         # Forgets every moto backend, EC2 snapshots and tags included.
         moto_api_backend.reset()
 
@@ -326,6 +334,18 @@ def _clear_iam(state: EmulatorState, _: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _set_token_buckets(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    """``{"enabled": false}`` turns throttling off; otherwise full buckets of these options."""
+    if payload.get("enabled", True) is False:
+        state.throttling = None
+        return {}
+    try:
+        state.throttling = TokenBuckets(BucketOptions.from_json(payload))
+    except ValueError as error:
+        raise ControlError(str(error)) from error
+    return {}
+
+
 def _health(_: EmulatorState, __: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -347,6 +367,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "iam"): _show_iam,
     ("PUT", "iam"): _set_iam,
     ("DELETE", "iam"): _clear_iam,
+    ("PUT", "ec2-token-buckets"): _set_token_buckets,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from .faults import Call
+from .throttling import BucketOptions
 
 CONTROL_TIMEOUT_SECONDS = 30.0
 #: How long start() waits for the child's "listening on" line (a cold start takes ~1-2 s).
@@ -153,6 +154,7 @@ class Emulator:
         visibility_lag_seconds: float = 0.0,
         iam_policies: Sequence[str | os.PathLike[str]] = (),
         iam_access_key: str | None = None,
+        ec2_token_buckets: BucketOptions | None = None,
     ) -> None:
         self.host = host
         self._iam_policies = tuple(str(path) for path in iam_policies)
@@ -162,6 +164,8 @@ class Emulator:
         self._pending_seconds = pending_seconds
         self._visibility_lag_seconds = visibility_lag_seconds
         self._volumes = tuple(volumes)
+        #: EC2's request throttling (``throttling``): None, none.
+        self._token_buckets = ec2_token_buckets
         self._child: _ChildProcess | None = None
 
     @classmethod
@@ -199,6 +203,16 @@ class Emulator:
             arguments += ["--iam-policy", path]
         if self._iam_access_key is not None:
             arguments += ["--iam-access-key", self._iam_access_key]
+        if self._token_buckets is not None:
+            arguments += [
+                "--ec2-token-buckets",
+                "--ec2-token-buckets-scale",
+                repr(self._token_buckets.scale),
+                "--ec2-token-buckets-speedup",
+                repr(self._token_buckets.speedup),
+                "--ec2-token-buckets-background",
+                repr(self._token_buckets.background),
+            ]
         child = _ChildProcess(arguments)
         self.url = child.url()
         self.port = int(self.url.rsplit(":", 1)[-1])
@@ -343,6 +357,12 @@ class Emulator:
         """For ``seconds`` after it is made, EC2 does not see a new snapshot by its ID (EC2's
         eventual consistency); applies to snapshots made from now on."""
         self._request("PUT", "visibility-lag", {"seconds": seconds})
+
+    def set_ec2_token_buckets(self, options: BucketOptions | None) -> None:
+        """Throttle EC2 from now on with full buckets of ``options`` (None: stop throttling);
+        ``reset`` returns to what the emulator was started with."""
+        payload = {"enabled": False} if options is None else options.to_json()
+        self._request("PUT", "ec2-token-buckets", payload)
 
     def reset(self) -> None:
         """Forget everything: seeds, snapshots, faults, the request log; pending seconds and

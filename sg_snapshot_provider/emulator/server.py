@@ -52,6 +52,7 @@ from .ec2 import Ec2Request
 from .exceptions import ControlError, Ec2Error, InjectedError, InternalServerError
 from .faults import Call, Fault
 from .responses import TARGET_PREFIX, Answer, StorageGatewayResponse, error_answer
+from .throttling import THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS, throttled
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,10 @@ def ec2_error_answer(code: str, message: str, status: int) -> Answer:
     return Answer(status, [("Content-Type", "text/xml")], body.encode())
 
 
+def _ec2_params(request: AwsRequest) -> dict[str, str]:
+    return Ec2Request(request.body, request.environ.get("QUERY_STRING", ""), "", "").params
+
+
 def fault_answer(request: AwsRequest, fault: Fault) -> Answer:
     if request.is_storage_gateway:
         return error_answer(InjectedError(fault.code, fault.error_message, fault.status))
@@ -240,6 +245,11 @@ class EmulatorApp:
         return answer
 
     def _execute(self, environ: dict[str, Any], request: AwsRequest) -> Answer:
+        buckets = self.state.throttling if request.service == "ec2" else None
+        if buckets is not None and throttled(
+            buckets, request.account_id, request.region, _ec2_params(request)
+        ):
+            return ec2_error_answer(THROTTLED_CODE, THROTTLED_MESSAGE, THROTTLED_STATUS)
         if request.is_storage_gateway:
             response = StorageGatewayResponse(self.state.model, request.account_id, request.region)
             try:

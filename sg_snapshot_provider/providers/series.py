@@ -48,10 +48,9 @@ from pulumi.dynamic import (
 
 from ..aws.clients import ec2_client, storagegateway_client
 from ..aws.ec2 import (
-    FILTER_VALUES_MAX,
     SnapshotInfo,
     delete_snapshot,
-    describe_snapshots_by_filter,
+    describe_snapshots_by_id,
     update_tags_of_snapshots,
     visibility_seconds_left,
 )
@@ -286,19 +285,13 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         """The series' snapshots EC2 shows, by ID (a filter: missing ones are left out rather
         than failing the call). Any error is raised: a read never drops on an error."""
         ids = [m.snapshot_id for m in members]
-        found: dict[str, SnapshotInfo] = {}
         try:
-            for start in range(0, len(ids), FILTER_VALUES_MAX):
-                chunk = ids[start : start + FILTER_VALUES_MAX]
-                for info in describe_snapshots_by_filter(
-                    ec2, [{"Name": "snapshot-id", "Values": chunk}], self._policy
-                ):
-                    found[info.snapshot_id.lower()] = info
+            # Batched with the reads of other resources at the same moment.
+            return describe_snapshots_by_id(ec2, ids, self._policy)
         except (ClientError, BotoCoreError) as err:
             raise translate(
                 err, "reading EBS snapshots", ", ".join(ids), "ec2:DescribeSnapshots"
             ) from err
-        return found
 
     def _maybe_not_visible_yet(self, member: Member) -> bool:
         """Whether EC2 may simply not show the snapshot yet (its visibility window)."""

@@ -154,7 +154,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         olds = from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
         try:
-            info = aws.find_snapshot_by_id(ec2, id_, self._policy, created_at=_created_at(olds))
+            info = aws.read_snapshot(ec2, id_, self._policy, created_at=_created_at(olds))
         except SnapshotNotFoundError:
             return ReadResult(None, {})  # deleted out of band: Pulumi drops it from state
         defaults = self._settings.default_tags_map

@@ -41,6 +41,9 @@ class Timings:
     #: EC2 is eventually consistent: for this long after the provider made a snapshot,
     #: InvalidSnapshot.NotFound means "not visible yet" and is retried, not believed.
     visibility_window_seconds: float = 120.0
+    #: How long a throttled request (RequestLimitExceeded…) keeps being retried, paced by the
+    #: client's rate limiter, before aws:maxRetries counts its attempts again.
+    throttled_retry_seconds: float = 900.0
 
 
 #: Environment variable holding JSON overrides of :class:`Timings` fields, e.g.

@@ -27,6 +27,8 @@ FAST = Timings(
     progress_every_seconds=0.3,
     poll_initial_seconds=0.05,
     visibility_window_seconds=0.5,
+    # Throttling counted against aws:maxRetries at once: the retry tests count attempts.
+    throttled_retry_seconds=0.0,
     connect_timeout_seconds=5.0,
     read_timeout_seconds=10.0,
 )

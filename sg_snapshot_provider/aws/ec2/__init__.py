@@ -3,6 +3,7 @@
 - ``find.py``: the finders (by ID, the caller's own, by filter, by tag) and :class:`SnapshotInfo`;
 - ``tags.py``: re-tagging one snapshot or many;
 - ``delete.py``: DeleteSnapshot;
+- ``batch.py``: reads of many threads batched into one DescribeSnapshots;
 - ``wait.py``: waiting for completion through one shared poller per client;
 - ``visibility.py``: EC2's eventual consistency, which every call above allows for.
 
@@ -11,6 +12,7 @@ replaces a module attribute patches the module that reads it (``ec2.wait.FILTER_
 this re-export.
 """
 
+from .batch import BatchedReader, describe_snapshots_by_id, read_snapshot
 from .delete import delete_snapshot
 from .find import (
     DESCRIBE_PAGE_MAX,
@@ -31,12 +33,15 @@ __all__ = [
     "FILTER_VALUES_MAX",
     "POLL_GROWTH",
     "TAG_RESOURCES_MAX",
+    "BatchedReader",
     "SnapshotInfo",
     "SnapshotPoller",
     "delete_snapshot",
     "describe_snapshots_by_filter",
+    "describe_snapshots_by_id",
     "find_own_snapshot",
     "find_snapshot_by_id",
+    "read_snapshot",
     "snapshot_ids_tagged",
     "snapshot_info",
     "update_snapshot_tags",

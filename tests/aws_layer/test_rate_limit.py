@@ -1,0 +1,158 @@
+"""The client-side rate limit (``aws.ratelimit``): one per EC2 bucket, shared by every user of
+a cached client, learnt from RequestLimitExceeded; and throttled requests that wait instead of
+failing. Counts and a fake clock, never wall time."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from botocore.exceptions import CapacityNotAvailableError
+
+from sg_snapshot_provider import aws
+from sg_snapshot_provider.aws.ratelimit import (
+    QUIET_SECONDS,
+    RateLimiter,
+    bucket_name,
+    rate_limiter_of,
+)
+from sg_snapshot_provider.aws.retry import call_with_retries
+from sg_snapshot_provider.emulator import BucketOptions, Emulator
+from sg_snapshot_provider.settings import Settings
+from tests.aws.conftest import POLICY
+from tests.aws.helpers import operations
+from tests.conftest import REGION
+
+
+class FakeClock:
+    """botocore's Clock interface, moved by hand (nothing here blocks on it)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def current_time(self) -> float:
+        return self.now
+
+    def sleep(self, amount: float) -> None:
+        self.now += amount
+
+
+def test_bucket_names_mirror_ec2s_buckets() -> None:
+    assert bucket_name("CreateSnapshot", {}) == "CreateSnapshot"
+    assert bucket_name("DescribeSnapshots", {"Filters": [{"Name": "x", "Values": []}]}) == (
+        "DescribeSnapshots"
+    )
+    assert bucket_name("DescribeSnapshots", {"MaxResults": 5}) == "DescribeSnapshots"
+    assert bucket_name("DescribeSnapshots", {"SnapshotIds": ["snap-1"]}) == (
+        "DescribeSnapshots (unfiltered, unpaginated)"
+    )
+
+
+def test_no_limit_until_throttled_then_paced() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock)  # type: ignore[arg-type]
+    for _ in range(200):
+        limiter.before_request("CreateSnapshot")
+        clock.now += 0.001
+        limiter.after_response("CreateSnapshot", throttled=False)
+    assert not limiter.pacing("CreateSnapshot")
+
+    limiter.after_response("CreateSnapshot", throttled=True)
+
+    assert limiter.pacing("CreateSnapshot")
+    bucket = limiter.limiter("CreateSnapshot")._token_bucket  # type: ignore[attr-defined]
+
+    def drain() -> None:
+        for _ in range(1000):  # a finite rate: the tokens run out at one instant
+            bucket.acquire(block=False)
+
+    with pytest.raises(CapacityNotAvailableError):
+        drain()
+    assert limiter.throttled == {"CreateSnapshot": 1}
+
+
+def test_a_throttled_api_does_not_pace_the_others() -> None:
+    limiter = RateLimiter(FakeClock())  # type: ignore[arg-type]
+    limiter.after_response("CreateSnapshot", throttled=True)
+    assert limiter.pacing("CreateSnapshot")
+    assert not limiter.pacing("DescribeSnapshots")
+    assert not limiter.pacing("DeleteSnapshot")
+
+
+def test_a_quiet_bucket_starts_over_unlimited() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock)  # type: ignore[arg-type]
+    limiter.after_response("CreateTags", throttled=True)
+    clock.now += QUIET_SECONDS / 2
+    assert limiter.pacing("CreateTags")
+    clock.now += QUIET_SECONDS
+    assert not limiter.pacing("CreateTags")
+
+
+def test_every_user_of_an_account_and_region_shares_one_limiter(emulator: Emulator) -> None:
+    first = aws.ec2_client(REGION, Settings())
+    again = aws.ec2_client(REGION, Settings())
+    other_region = aws.ec2_client("eu-west-1", Settings())
+
+    assert rate_limiter_of(first) is not None
+    assert rate_limiter_of(first) is rate_limiter_of(again)
+    assert rate_limiter_of(other_region) is not rate_limiter_of(first)
+    assert rate_limiter_of(aws.storagegateway_client(REGION, Settings())) is None
+
+
+def test_the_limiter_learns_from_the_emulators_buckets(emulator: Emulator) -> None:
+    client = aws.ec2_client(REGION, Settings())
+    limiter = rate_limiter_of(client)
+    assert limiter is not None
+    before = limiter.throttled.get("DescribeSnapshots (unfiltered, unpaginated)", 0)
+    # 2 tokens, refilled at 10 * 0.05 * 2 = 1 per second.
+    emulator.set_ec2_token_buckets(BucketOptions(scale=0.05, speedup=2))
+    try:
+        for _ in range(4):
+            call_with_retries(
+                lambda: client.describe_snapshots(SnapshotIds=[]),
+                dataclasses.replace(
+                    POLICY,
+                    timings=dataclasses.replace(POLICY.timings, throttled_retry_seconds=30),
+                ),
+            )
+    finally:
+        emulator.set_ec2_token_buckets(None)
+    statuses = [c.status for c in emulator.calls() if c.operation == "DescribeSnapshots"]
+    assert statuses.count(200) == 4
+    assert statuses.count(503) >= 1
+    after = limiter.throttled["DescribeSnapshots (unfiltered, unpaginated)"]
+    assert after - before == statuses.count(503)
+
+
+# --- throttled requests wait rather than fail -----------------------------------------------
+
+
+def throttled_policy(seconds: float) -> aws.RetryPolicy:
+    timings = dataclasses.replace(POLICY.timings, throttled_retry_seconds=seconds)
+    return aws.RetryPolicy(max_attempts=2, timings=timings)
+
+
+def describe(emulator: Emulator, policy: aws.RetryPolicy) -> Any:
+    client = aws.ec2_client(REGION, Settings())
+    return call_with_retries(
+        lambda: client.describe_snapshots(OwnerIds=["self"], MaxResults=5), policy
+    )
+
+
+def test_throttling_beyond_max_retries_is_waited_out(emulator: Emulator) -> None:
+    emulator.inject_fault("DescribeSnapshots", "RequestLimitExceeded", status=503, times=5)
+
+    describe(emulator, throttled_policy(30))
+
+    assert operations(emulator) == ["DescribeSnapshots"] * 6
+
+
+def test_throttling_past_its_budget_counts_against_max_retries(emulator: Emulator) -> None:
+    emulator.inject_fault("DescribeSnapshots", "RequestLimitExceeded", status=503, times=None)
+
+    with pytest.raises(Exception, match="RequestLimitExceeded"):
+        describe(emulator, throttled_policy(0))
+
+    assert operations(emulator) == ["DescribeSnapshots"] * 2
