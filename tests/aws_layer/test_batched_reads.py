@@ -14,7 +14,7 @@ import pytest
 from sg_snapshot_provider import SnapshotNotFoundError, aws
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import Settings
-from tests.aws.conftest import POLICY
+from tests.aws_layer.conftest import POLICY
 from tests.conftest import REGION, VOLUME_ARN
 
 

@@ -20,8 +20,8 @@ from sg_snapshot_provider.aws.ratelimit import (
 from sg_snapshot_provider.aws.retry import call_with_retries
 from sg_snapshot_provider.emulator import BucketOptions, Emulator
 from sg_snapshot_provider.settings import Settings
-from tests.aws.conftest import POLICY
-from tests.aws.helpers import operations
+from tests.aws_layer.conftest import POLICY
+from tests.aws_layer.helpers import operations
 from tests.conftest import REGION
 
 
