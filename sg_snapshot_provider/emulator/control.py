@@ -21,6 +21,9 @@ Routes (bodies and answers are JSON objects)::
     GET    /_emulator/calls                       {"calls": [{service, operation, status}]}
     DELETE /_emulator/calls
     POST   /_emulator/snapshots/<id>/state        {state, progress}
+    POST   /_emulator/scheduled-snapshots         {volume_arn, start_time}: the volume's
+                                                   schedule takes a snapshot now (or dated
+                                                   start_time, ISO 8601 with offset)
     PUT    /_emulator/pending-seconds             {seconds}
     PUT    /_emulator/visibility-lag              {seconds}
 """
@@ -33,6 +36,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
@@ -130,6 +134,27 @@ def _add_volume(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]
     return {"volume_arn": volume.arn, "volume_type": volume.kind}
 
 
+def _take_scheduled_snapshot(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    arn = _text(payload, "volume_arn")
+    backend = state.model.backend_for_arn(arn)
+    if backend is None:
+        raise ControlError(f"{arn!r} is not a volume ARN")
+    raw = payload.get("start_time")
+    start_time = None
+    if raw is not None:
+        try:
+            start_time = datetime.fromisoformat(str(raw))
+        except ValueError as err:
+            raise ControlError(f"start_time must be ISO 8601, got {raw!r}") from err
+        if start_time.tzinfo is None:
+            raise ControlError(f"start_time needs a UTC offset, got {raw!r}")
+    volume = backend.volumes.get(arn)
+    if volume is None or volume.schedule is None:
+        raise ControlError(f"{arn} is no volume with a snapshot schedule", status=404)
+    snapshot = backend.take_scheduled_snapshot(arn, start_time)
+    return {"snapshot_id": snapshot.id}
+
+
 def _reset(state: EmulatorState, _: dict[str, Any]) -> dict[str, Any]:
     state.reset()
     return {}
@@ -195,6 +220,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "calls"): _clear_calls,
     ("PUT", "pending-seconds"): _set_pending_seconds,
     ("PUT", "visibility-lag"): _set_visibility_lag,
+    ("POST", "scheduled-snapshots"): _take_scheduled_snapshot,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

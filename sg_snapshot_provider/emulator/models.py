@@ -628,6 +628,19 @@ class StorageGatewayBackend:
         self._snapshot_created(snapshot.id)
         return snapshot
 
+    def take_scheduled_snapshot(self, volume_arn: str, start_time: datetime | None) -> Any:
+        """What the volume's snapshot schedule does when its hour comes (a control, since the
+        emulator keeps no clock of its own): a snapshot described as the schedule is, with the
+        schedule's tags (UpdateSnapshotSchedule: "Optional description of the snapshot";
+        "A list of up to 50 tags that can be assigned to a snapshot"). ``start_time`` dates it
+        in the past, as if the schedule had run then."""
+        volume = self.get_volume(volume_arn)
+        schedule = self._schedule_of(volume)
+        snapshot = self._take_snapshot(volume, schedule.description, dict(schedule.tags))
+        if start_time is not None:
+            snapshot.start_time = start_time
+        return snapshot
+
     def list_gateways(self) -> list[Gateway]:
         return sorted(self.gateways.values(), key=lambda gateway: gateway.arn)
 
