@@ -234,8 +234,13 @@ def _read_outputs(
         outs[DESCRIPTION] = info.description
     if info.timezone is not None:
         outs[TIMEZONE] = info.timezone
-    # Not in AWS's answer: the provider's own inputs and records, kept as they were.
-    for key in (RETENTION, RETENTION_TRIGGER, LAST_PRUNED_SNAPSHOT_IDS, PRUNE_PENDING_SNAPSHOT_IDS):
+    # Not in AWS's answer: the provider's own inputs and records, kept as they were, except
+    # retention when the schedule lost its marker tag (removed by hand): then the refresh
+    # shows retention as drift and the next up sends the marker again, so that the snapshots
+    # the schedule takes from then on are found.
+    kept = (RETENTION_TRIGGER, LAST_PRUNED_SNAPSHOT_IDS, PRUNE_PENDING_SNAPSHOT_IDS)
+    marked = info.tags.get(SCHEDULE_TAG) == volume.arn
+    for key in (RETENTION, *kept) if marked else kept:
         if olds.get(key) is not None:
             outs[key] = olds[key]
     return outs

@@ -129,6 +129,16 @@ SCENARIOS: dict[str, list[Step]] = {
         Step("refresh", expect=StepKind.REFRESH, aws=(DESCRIBE_SCHEDULE,)),
         up(StepKind.SAME),
     ],
+    "refresh_drift": [
+        CREATE,
+        *OLD_TWO,
+        out_of_band("set_schedule", StartAt=5, RecurrenceInHours=24, Description="nightly"),
+        # the engine's refresh calls Diff to show drift: that Diff lists too
+        Step("refresh", expect=StepKind.REFRESH, aws=(DESCRIBE_SCHEDULE, LIST)),
+        # the marker went with the tags: the update sends the schedule and the marker again
+        up(StepKind.UPDATE, LIST, SCHEDULE, *PRUNE_TWO[1:], left="new"),
+        up(StepKind.SAME, left="new"),
+    ],
     "removing_retention_removes_the_marker": [
         CREATE,
         *OLD_TWO,
@@ -181,6 +191,9 @@ class RetentionRunner(ScenarioRunner):
                 Tags=[{"Key": "sg-snapshot-provider:owner", "Value": "p/s/adopter"}],
             ),
             "fault": lambda step: emulator.inject_fault(status=403, **step.extra),
+            "set_schedule": lambda step: self.sg.update_snapshot_schedule(
+                VolumeARN=VOLUME_ARN, Tags=[], **step.extra
+            ),
         }
 
     def check(self, where: str, step: Any) -> None:  # type: ignore[override]
