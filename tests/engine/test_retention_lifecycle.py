@@ -16,14 +16,28 @@ from typing import Any
 import boto3
 import pytest
 
-from sg_snapshot_harness import CheckFailedError, Engine, PluginError, PluginProcess, StepKind
+from sg_snapshot_harness import (
+    CheckFailedError,
+    Engine,
+    PluginError,
+    PluginProcess,
+    ResourceState,
+    StepKind,
+)
 from sg_snapshot_harness.scenarios import ScenarioRunner
 from sg_snapshot_provider import SnapshotSeriesProvider, VolumeSnapshotScheduleProvider
 from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.inputs import PROVIDER_KEY
 from sg_snapshot_provider.inputs.retention import SCHEDULE_TAG
 from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
 from sg_snapshot_provider.providers.series import SERIES_TYPE
 from tests.conftest import REGION, VOLUME_ARN
+from tests.engine.test_upgrade import (
+    GOLDEN_SCHEDULE_PROVIDER,
+    GOLDEN_SERIES_PROVIDER,
+    golden_schedule,  # noqa: F401 (a fixture: the golden schedule's state)
+    golden_series,  # noqa: F401 (a fixture: the golden series' state)
+)
 
 NAME = "nightly"
 BASE: dict[str, Any] = {
@@ -310,3 +324,52 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
         engine.up(NAME, {**SERIES, "trigger": "2", "keep_days": 0})
     assert caught.value.properties == ["keep_days"]
     assert calls() == []
+
+
+# --- state written before retention existed -------------------------------------------------
+
+
+def test_golden_schedule__retention_added_later(
+    plugin: PluginProcess,
+    golden_schedule: ResourceState,  # noqa: F811 (the imported fixture)
+    emulator: Emulator,
+) -> None:
+    """A schedule an earlier release wrote plans nothing after the upgrade; setting retention
+    then is an update in place that sends the marker tag and prunes."""
+    engine = Engine(plugin, GOLDEN_SCHEDULE_PROVIDER, type_token=SCHEDULE_TYPE)
+    engine.adopt(golden_schedule)
+    inputs = {
+        k: v for k, v in golden_schedule.inputs.items() if k not in ("tags_all", PROVIDER_KEY)
+    }
+    assert engine.up("golden-schedule", inputs).kind is StepKind.SAME
+    assert emulator.calls() == []
+
+    updated = engine.up("golden-schedule", {**inputs, "retention": {"keep": 2}})
+
+    assert updated.kind is StepKind.UPDATE
+    assert [c.operation for c in emulator.calls()] == [
+        "DescribeSnapshots",
+        "UpdateSnapshotSchedule",
+        "DescribeSnapshots",
+    ]
+    assert updated.outputs["last_pruned_snapshot_ids"] == []
+    assert updated.outputs["tags_all"] == golden_schedule.outputs["tags_all"]
+
+
+def test_golden_series__keep_days_added_later(
+    plugin: PluginProcess,
+    golden_series: ResourceState,  # noqa: F811 (the imported fixture)
+    emulator: Emulator,
+) -> None:
+    """A series an earlier release wrote plans nothing after the upgrade; adding keep_days is
+    an update in place that takes no snapshot (and here deletes none: both are young)."""
+    engine = Engine(plugin, GOLDEN_SERIES_PROVIDER, type_token=SERIES_TYPE)
+    engine.adopt(golden_series)
+    inputs = {k: v for k, v in golden_series.inputs.items() if k not in ("tags_all", PROVIDER_KEY)}
+    assert engine.up("golden-series", inputs).kind is StepKind.SAME
+
+    updated = engine.up("golden-series", {**inputs, "keep_days": 30})
+
+    assert updated.kind is StepKind.UPDATE
+    assert emulator.calls() == []
+    assert updated.outputs["snapshot_ids"] == golden_series.outputs["snapshot_ids"]
