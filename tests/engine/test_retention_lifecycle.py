@@ -312,8 +312,13 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
     assert calls() == ["storagegateway:CreateSnapshot"]
     assert engine.up(NAME, {**SERIES, "trigger": "2"}).kind is StepKind.SAME
     assert calls() == []
-    # the first ages past 30 days: the next up (same inputs) plans an update and deletes it
+    # the first ages past 30 days: the next up (same inputs) plans an update and deletes it;
+    # a delete that fails leaves it in the series, and the up after retries it
     _aged(engine, first, 31)
+    emulator.inject_fault("DeleteSnapshot", "UnauthorizedOperation", status=403)
+    failed = engine.up(NAME, {**SERIES, "trigger": "2"})
+    assert (failed.kind, calls()) == (StepKind.UPDATE, [DELETE])
+    assert failed.outputs["snapshot_ids"][1] == first
     pruned = engine.up(NAME, {**SERIES, "trigger": "2"})
     assert (pruned.kind, calls()) == (StepKind.UPDATE, [DELETE])
     assert pruned.outputs["snapshot_ids"] == [second.outputs["latest_snapshot_id"]]
