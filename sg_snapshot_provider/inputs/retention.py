@@ -29,6 +29,7 @@ from .common import (
     CREATE_TOKEN_TAG,
     OWNER_TAG,
     TAG_VALUE_MAX,
+    UNKNOWN,
     Failure,
     Unknown,
     path,
@@ -140,7 +141,7 @@ def check_retention(value: Any, failures: list[Failure]) -> RetentionRules | Unk
     if len(failures) > count:
         return None
     if any(isinstance(v, Unknown) for v in parsed.values()):
-        return Unknown()
+        return UNKNOWN
     if all(v is None for v in parsed.values()):
         failures.append(Failure(RETENTION, f"{rule}; got an empty map"))
         return None

@@ -250,3 +250,12 @@ def test_schedule_diff__retention_is_in_place_and_old_state_plans_nothing() -> N
     assert diff_schedule(pending, {**with_rules, "retention_trigger": "a"}).updates == [
         "prune_pending_snapshot_ids"
     ]
+
+
+def test_unknown_retention_passes_check_as_unknown() -> None:
+    for value in (UNKNOWN, {"keep": UNKNOWN}):
+        args, failures = parse_schedule_args({**BASE, "retention": value})
+        assert failures == []
+        assert args is not None
+        assert args.retention is UNKNOWN
+        assert args.has_unknowns

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -61,8 +61,14 @@ def schedule_snapshots(client: EC2Client, volume_arn: str, policy: RetryPolicy) 
         raise translate(
             err, "listing the snapshots of the schedule", volume_arn, "ec2:DescribeSnapshots"
         ) from err
+    # In UTC: the daily, weekly and monthly rules count UTC calendar days.
     return [
-        Candidate(info.snapshot_id.lower(), info.start_time, dict(info.tags), info.state)
+        Candidate(
+            info.snapshot_id.lower(),
+            info.start_time.astimezone(UTC) if info.start_time else None,
+            dict(info.tags),
+            info.state,
+        )
         for info in found
     ]
 
