@@ -35,6 +35,7 @@ fail with the typed errors of ``exceptions``; the JSON protocol is ``responses``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from . import volumes
@@ -155,6 +156,19 @@ class StorageGatewayBackend:
                 {"VolumeARN": volume_arn},
             )
         return self._take_snapshot(volume, description, tag_values), volume
+
+    def take_scheduled_snapshot(self, volume_arn: str, start_time: datetime | None) -> Any:
+        """What the volume's snapshot schedule does when its hour comes (a control, since the
+        emulator keeps no clock of its own): a snapshot described as the schedule is, with the
+        schedule's tags (UpdateSnapshotSchedule: "Optional description of the snapshot";
+        "A list of up to 50 tags that can be assigned to a snapshot"). ``start_time`` dates it
+        in the past, as if the schedule had run then."""
+        volume = self.get_volume(volume_arn)
+        schedule = self._schedule_of(volume)
+        snapshot = self._take_snapshot(volume, schedule.description, dict(schedule.tags))
+        if start_time is not None:
+            snapshot.start_time = start_time
+        return snapshot
 
     def _take_snapshot(self, volume: GatewayVolume, description: str, tags: dict[str, str]) -> Any:
         snapshot = take_snapshot(

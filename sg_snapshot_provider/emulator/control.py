@@ -22,6 +22,9 @@ Routes (bodies and answers are JSON objects)::
     GET    /_emulator/calls                       {"calls": [{service, operation, status}]}
     DELETE /_emulator/calls
     POST   /_emulator/snapshots/<id>/state        {state, progress}
+    POST   /_emulator/scheduled-snapshots         {volume_arn, start_time}: the volume's
+                                                   schedule takes a snapshot now (or dated
+                                                   start_time, ISO 8601 with offset)
     PUT    /_emulator/pending-seconds             {seconds}
     PUT    /_emulator/visibility-lag              {seconds}
     GET    /_emulator/iam                         {enabled, access_key, denials: [...]}
@@ -270,6 +273,27 @@ def _add_volume(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]
     return {"volume_arn": volume.arn, "volume_type": volume.kind}
 
 
+def _take_scheduled_snapshot(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    arn = _text(payload, "volume_arn")
+    backend = state.model.backend_for_arn(arn)
+    if backend is None:
+        raise ControlError(f"{arn!r} is not a volume ARN")
+    raw = payload.get("start_time")
+    start_time = None
+    if raw is not None:
+        try:
+            start_time = datetime.fromisoformat(str(raw))
+        except ValueError as err:
+            raise ControlError(f"start_time must be ISO 8601, got {raw!r}") from err
+        if start_time.tzinfo is None:
+            raise ControlError(f"start_time needs a UTC offset, got {raw!r}")
+    volume = backend.volumes.get(arn)
+    if volume is None or volume.schedule is None:
+        raise ControlError(f"{arn} is no volume with a snapshot schedule", status=404)
+    snapshot = backend.take_scheduled_snapshot(arn, start_time)
+    return {"snapshot_id": snapshot.id}
+
+
 def _reset(state: EmulatorState, _: dict[str, Any]) -> dict[str, Any]:
     state.reset()
     return {}
@@ -368,6 +392,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("PUT", "iam"): _set_iam,
     ("DELETE", "iam"): _clear_iam,
     ("PUT", "ec2-token-buckets"): _set_token_buckets,
+    ("POST", "scheduled-snapshots"): _take_scheduled_snapshot,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

@@ -281,6 +281,14 @@ class Emulator:
             },
         )
 
+    def take_scheduled_snapshot(self, volume_arn: str, start_time: str | None = None) -> str:
+        """The volume's schedule takes a snapshot (its description and tags), now or dated
+        ``start_time`` (ISO 8601 with a UTC offset); returns its ID."""
+        answer = self._request(
+            "POST", "scheduled-snapshots", {"volume_arn": volume_arn, "start_time": start_time}
+        )
+        return str(answer["snapshot_id"])
+
     # faults
 
     def inject_fault(

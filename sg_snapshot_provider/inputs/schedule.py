@@ -19,6 +19,11 @@ before any AWS call:
   ``aws:defaultTags`` (``UpdateSnapshotSchedule`` takes "up to 50 tags"; no create token is
   needed here, so all 50 are the user's).
 
+* ``retention`` and ``retention_trigger``: optional; the rules that prune the snapshots the
+  schedule takes, and a value whose every change runs them (``inputs.retention``). With
+  ``retention`` the schedule carries the tag ``sg-snapshot-provider:schedule`` (49 tags are
+  left for the user); a change of either is an update in place.
+
 Pulumi's wire format carries every number as a double: ``2.0`` is accepted as ``2``; ``2.5``
 and booleans are refused.
 """
@@ -43,6 +48,18 @@ from .common import (
     not_a_number,
     unknown_keys,
 )
+from .retention import (
+    LAST_PRUNED_SNAPSHOT_IDS,
+    PRUNE_PENDING_SNAPSHOT_IDS,
+    RETENTION,
+    RETENTION_TRIGGER,
+    RetentionRules,
+    check_retention,
+    check_retention_trigger,
+    check_schedule_tag_room,
+    planned_prune,
+    refuse_schedule_tag,
+)
 from .snapshot import PropsDiff
 
 # Input keys (the resource class's arguments, snake_case).
@@ -51,16 +68,41 @@ START_AT = "start_at"
 RECURRENCE_IN_HOURS = "recurrence_in_hours"
 DESCRIPTION = "description"
 TAGS = "tags"
-INPUT_KEYS: Final = (VOLUME_ARN, START_AT, RECURRENCE_IN_HOURS, DESCRIPTION, TAGS)
+INPUT_KEYS: Final = (
+    VOLUME_ARN,
+    START_AT,
+    RECURRENCE_IN_HOURS,
+    DESCRIPTION,
+    TAGS,
+    RETENTION,
+    RETENTION_TRIGGER,
+)
 
 TAGS_ALL = "tags_all"
 TIMEZONE = "timezone"
 #: Keys only the provider sets. ``tags_all`` is computed by check, so it is an input of the
 #: engine's diff too; ``timezone`` is known once DescribeSnapshotSchedule answered (a refresh).
-OUTPUT_KEYS: Final = (TAGS_ALL, TIMEZONE, "gateway_arn", "region")
+OUTPUT_KEYS: Final = (
+    TAGS_ALL,
+    TIMEZONE,
+    "gateway_arn",
+    "region",
+    LAST_PRUNED_SNAPSHOT_IDS,
+    PRUNE_PENDING_SNAPSHOT_IDS,
+)
 
 REPLACE_KEYS: Final = (VOLUME_ARN,)
-UPDATE_KEYS: Final = (START_AT, RECURRENCE_IN_HOURS, DESCRIPTION, TAGS, TAGS_ALL)
+UPDATE_KEYS: Final = (
+    START_AT,
+    RECURRENCE_IN_HOURS,
+    DESCRIPTION,
+    TAGS,
+    TAGS_ALL,
+    RETENTION,
+    RETENTION_TRIGGER,
+)
+#: The keys UpdateSnapshotSchedule sends: a change of only the others (retention) makes none.
+SCHEDULE_KEYS: Final = (START_AT, RECURRENCE_IN_HOURS, DESCRIPTION, TAGS, TAGS_ALL)
 
 HOUR_MIN, HOUR_MAX = 0, 23
 #: The only recurrences Storage Gateway offers (see the module docstring).
@@ -81,6 +123,9 @@ class ScheduleArgs:
     tags: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
     #: ``tags`` merged over the provider's default tags (``aws:defaultTags``).
     tags_all: Mapping[str, str | Unknown] | Unknown = field(default_factory=dict)
+    #: None: no retention (``inputs.retention``).
+    retention: RetentionRules | Unknown | None = None
+    retention_trigger: str | int | float | bool | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -93,6 +138,11 @@ class ScheduleArgs:
         }
         if self.description is not None:
             props[DESCRIPTION] = self.description
+        if self.retention is not None:
+            rules = self.retention
+            props[RETENTION] = rules if isinstance(rules, Unknown) else rules.to_props()
+        if self.retention_trigger is not None:
+            props[RETENTION_TRIGGER] = self.retention_trigger
         return props
 
     @property
@@ -123,13 +173,32 @@ def parse_schedule_args(
     tags_all = merged_tags(
         tags, dict(default_tags or {}), failures, limit=MAX_SCHEDULE_TAGS, why="on a schedule"
     )
+    retention = check_retention(props.get(RETENTION), failures)
+    retention_trigger = check_retention_trigger(props.get(RETENTION_TRIGGER), failures)
+    refuse_schedule_tag(tags, failures)
+    if retention is not None:
+        check_schedule_tag_room(volume_arn, tags_all, MAX_SCHEDULE_TAGS, failures)
+    if retention_trigger is not None and props.get(RETENTION) is None:
+        failures.append(
+            Failure(RETENTION_TRIGGER, "retention_trigger runs the retention: set retention too")
+        )
     if failures:
         return None, failures
     assert volume_arn is not None
     assert start_at is not None
     assert recurrence is not None
     assert tags is not None
-    return ScheduleArgs(volume_arn, start_at, recurrence, description, tags, tags_all), []
+    args = ScheduleArgs(
+        volume_arn,
+        start_at,
+        recurrence,
+        description,
+        tags,
+        tags_all,
+        retention,
+        retention_trigger,
+    )
+    return args, []
 
 
 def _whole_number(value: Any) -> int | None:
@@ -204,7 +273,17 @@ def diff_schedule(olds: Mapping[str, Any], news: Mapping[str, Any]) -> PropsDiff
     """
     replaces = [k for k in REPLACE_KEYS if _differs(olds, news, k)]
     updates = [k for k in UPDATE_KEYS if _differs(olds, news, k)]
+    if not updates and news.get(RETENTION) is not None and planned_prune(olds):
+        # An earlier prune could not delete everything: this up tries again.
+        updates.append(PRUNE_PENDING_SNAPSHOT_IDS)
     return PropsDiff(replaces, updates)
+
+
+def schedule_changed(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """Whether UpdateSnapshotSchedule has anything to send: a schedule key changed, or
+    retention was set or removed (which adds or removes the schedule's marker tag)."""
+    marker_changed = (olds.get(RETENTION) is None) != (news.get(RETENTION) is None)
+    return marker_changed or any(_differs(olds, news, k) for k in SCHEDULE_KEYS)
 
 
 def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:

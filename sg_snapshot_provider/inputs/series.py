@@ -16,6 +16,9 @@ new ``trigger`` value takes one snapshot; the oldest beyond ``keep`` are then de
 * ``tags``, ``wait_for_completion``, ``completion_timeout_seconds``: as for the snapshot
   resource; tags go on every snapshot of the series (49 with ``aws:defaultTags``), and tags
   ``aws:ignoreTags`` names are never sent, diffed, removed or reported.
+* ``keep_days``: optional, a whole number of days (``inputs.retention``). A snapshot is then
+  deleted only when it is beyond ``keep`` *and* older than ``keep_days``: whichever rule keeps
+  more wins. A change is an update in place (no new snapshot) that prunes by the new rule.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from .common import (
@@ -45,6 +49,7 @@ from .common import (
     unknown_keys,
     without_ignored_tags,
 )
+from .retention import KEEP_DAYS, check_keep_days, series_deletes
 
 # The snapshot resource's rules for these two inputs are the series' too.
 from .snapshot import (
@@ -77,6 +82,7 @@ INPUT_KEYS: Final = (
     COMPLETION_TIMEOUT_SECONDS,
     STACK_RESOURCE,
     CREATE_TOKEN,
+    KEEP_DAYS,
 )
 
 TAGS_ALL = "tags_all"
@@ -109,6 +115,7 @@ UPDATE_KEYS: Final = (
     TAGS_ALL,
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
+    KEEP_DAYS,
 )
 
 #: What the series' snapshots are described as when no description is given.
@@ -137,6 +144,8 @@ class SeriesArgs:
     #: The token the series' next snapshot carries (made by check for each new trigger); None
     #: in inputs written before check made them.
     create_token: str | None = None
+    #: None: ``keep`` alone decides (see ``inputs.retention``).
+    keep_days: int | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -155,6 +164,8 @@ class SeriesArgs:
             props[STACK_RESOURCE] = self.stack_resource
         if self.create_token is not None:
             props[CREATE_TOKEN] = self.create_token
+        if self.keep_days is not None:
+            props[KEEP_DAYS] = self.keep_days
         return props
 
     @property
@@ -217,6 +228,7 @@ def parse_series_args(
     tags = check_tags(props.get(TAGS), failures)
     wait = check_wait_for_completion(props.get(WAIT_FOR_COMPLETION), failures)
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
+    keep_days = check_keep_days(props.get(KEEP_DAYS), failures)
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     if failures:
@@ -239,6 +251,7 @@ def parse_series_args(
         tags_all,
         stack_resource_tag(props.get(STACK_RESOURCE)),
         create_token_of(props),
+        keep_days,
     )
     return args, []
 
@@ -364,11 +377,17 @@ def _differs(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool
 
 
 def _overdue(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+    """Whether the series holds a snapshot its rules delete: beyond ``keep`` (an earlier
+    delete failed) or, with ``keep_days``, one that has aged past it since the last update
+    (the age the outputs recorded: no AWS call)."""
     keep = news.get(KEEP)
     held = olds.get(SNAPSHOT_IDS)
     if not isinstance(keep, int | float) or isinstance(keep, bool) or not isinstance(held, list):
         return False
-    return len(held) > keep
+    keep_days = news.get(KEEP_DAYS)
+    if not isinstance(keep_days, int | float) or isinstance(keep_days, bool):
+        return len(held) > keep
+    return bool(series_to_delete(members_from_outputs(olds), int(keep), int(keep_days)))
 
 
 # --- the series' snapshots ------------------------------------------------------------------
@@ -412,6 +431,26 @@ def members_to_outputs(members: Sequence[Member]) -> dict[str, Any]:
 def beyond_keep(members: Sequence[Member], keep: int) -> list[Member]:
     """The snapshots to delete so that ``keep`` remain: the oldest first."""
     return list(reversed(members[keep:]))
+
+
+def series_to_delete(
+    members: Sequence[Member], keep: int, keep_days: int | None, now: datetime | None = None
+) -> list[Member]:
+    """The snapshots the series deletes, oldest first: beyond ``keep`` and, with
+    ``keep_days``, older than that (``inputs.retention.series_deletes``); an unknown age is
+    kept by ``keep_days``."""
+    ages = [(m.snapshot_id, _parsed(m.created_at)) for m in members]
+    doomed = set(series_deletes(ages, keep, keep_days, now or datetime.now(UTC), MAX_KEEP))
+    return [m for m in reversed(members) if m.snapshot_id in doomed]
+
+
+def _parsed(text: str | None) -> datetime | None:
+    """A recorded ISO 8601 time with its UTC offset, or None (unknown age)."""
+    try:
+        when = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 def series_tags_from_actual(

@@ -8,7 +8,8 @@ AWS calls per engine call (happy path):
 * create: one CreateSnapshot (plus the polls of a wait).
 * update: one DeleteTags and one CreateTags for *all* the series' snapshots when tags change
   (each only when needed); one CreateSnapshot when the trigger changed (plus polls); then one
-  DeleteSnapshot per snapshot beyond ``keep``, oldest first.
+  DeleteSnapshot per snapshot beyond ``keep`` (and older than ``keep_days`` when set), oldest
+  first.
 * read: one DescribeSnapshots (a ``snapshot-id`` filter naming every snapshot, 200 a request).
 * delete: one DeleteSnapshot per snapshot.
 
@@ -66,7 +67,6 @@ from ..inputs.series import (
     TRIGGER,
     Member,
     SeriesArgs,
-    beyond_keep,
     diff_series,
     members_from_outputs,
     members_to_outputs,
@@ -74,6 +74,7 @@ from ..inputs.series import (
     same_series_snapshot,
     same_trigger,
     series_tags_from_actual,
+    series_to_delete,
 )
 from ..inputs.tags import TagChanges, resource_tags_from_actual, tag_changes, without_provider_tags
 from ..inputs.values import Failure
@@ -153,7 +154,8 @@ class SnapshotSeriesProvider(ConfiguredProvider):
                 members.insert(0, self._take_snapshot(volume, args))
         # 3. Only now that the newest exists: the oldest beyond keep (a failed delete is a
         # warning, never a failed update).
-        members = self._delete_beyond_keep(id_, ec2, members, int(args.keep))  # type: ignore[arg-type]
+        keep_days = args.keep_days if isinstance(args.keep_days, int) else None
+        members = self._delete_beyond_keep(id_, ec2, members, int(args.keep), keep_days)  # type: ignore[arg-type]
         return UpdateResult(_outputs(args, volume, members))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -258,14 +260,20 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         return still
 
     def _delete_beyond_keep(
-        self, series_id: str, ec2: EC2Client, members: list[Member], keep: int
+        self,
+        series_id: str,
+        ec2: EC2Client,
+        members: list[Member],
+        keep: int,
+        keep_days: int | None = None,
     ) -> list[Member]:
-        """Delete the oldest snapshots beyond ``keep``. A delete that fails is reported on
+        """Delete the oldest snapshots beyond ``keep`` (and, with ``keep_days``, older than
+        that: ``inputs.series.series_to_delete``). A delete that fails is reported on
         stderr and its snapshot stays in the series (beyond ``keep``) for the next update or
         the destroy to delete: the update itself succeeds, because failing it would make the
         engine keep the old outputs and forget the snapshot just taken."""
         kept = list(members)
-        for member in beyond_keep(members, keep):
+        for member in series_to_delete(members, keep, keep_days):
             try:
                 delete_snapshot(
                     ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)

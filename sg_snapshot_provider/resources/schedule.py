@@ -46,6 +46,14 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
     """ARN of the gateway that holds the volume."""
     region: pulumi.Output[str]
     """The region of the volume."""
+    retention: pulumi.Output[dict[str, float] | None]
+    """The retention rules, if set (see ``__init__``)."""
+    retention_trigger: pulumi.Output[Any]
+    """The value whose every change ran the retention, if set."""
+    last_pruned_snapshot_ids: pulumi.Output[list[str] | None]
+    """The snapshots the last run of the retention deleted (oldest first)."""
+    prune_pending_snapshot_ids: pulumi.Output[list[str] | None]
+    """Snapshots the last run could not delete; the next ``pulumi up`` tries again."""
 
     def __init__(
         self,
@@ -57,6 +65,8 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
         description: pulumi.Input[str] | None = None,
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        retention: pulumi.Input[Mapping[str, pulumi.Input[int]]] | None = None,
+        retention_trigger: pulumi.Input[str | int | float | bool] | None = None,
     ) -> None:
         """Set the snapshot schedule of ``volume_arn``.
 
@@ -69,6 +79,16 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
             it has (the API cannot clear one).
         :param tags: Up to 50 tags together with ``aws:defaultTags``, merged over them.
         :param opts: Pulumi resource options.
+        :param retention: Optional rules that delete the snapshots this schedule took:
+            ``{"keep": 30, "keep_days": 14, "keep_daily": 7, "keep_weekly": 4,
+            "keep_monthly": 12}`` (any of them, at least one; a snapshot is kept when any rule
+            keeps it, the newest always). Only snapshots carrying the tag
+            ``sg-snapshot-provider:schedule`` (which this resource adds to the schedule, so
+            the gateway copies it onto each snapshot it takes) are considered; never a
+            locked, shared or package-owned one. Runs at create and at each update; see
+            ``docs/lifecycle.md``.
+        :param retention_trigger: Any value; each new value runs the retention (an update in
+            place), e.g. the date, so that a scheduled ``pulumi up`` prunes.
         """
         props: dict[str, Any] = {
             "volume_arn": volume_arn,
@@ -77,6 +97,10 @@ class VolumeSnapshotSchedule(Resource, module="storagegateway", name="SnapshotSc
             "description": description,
             "tags": tags,
         }
+        if retention is not None:
+            props["retention"] = retention
+        if retention_trigger is not None:
+            props["retention_trigger"] = retention_trigger
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))
         with_secret_carriers(props)

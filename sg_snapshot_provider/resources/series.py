@@ -64,6 +64,8 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
     """The gateway volume's ID (``vol-…``)."""
     tags_all: pulumi.Output[dict[str, str]]
     """All tags on the snapshots: the provider's ``aws:defaultTags`` merged under ``tags``."""
+    keep_days: pulumi.Output[float | None]
+    """Snapshots younger than this many days are kept besides the newest ``keep``, if set."""
 
     def __init__(
         self,
@@ -77,6 +79,7 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         wait_for_completion: pulumi.Input[bool] = False,
         completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
+        keep_days: pulumi.Input[int] | None = None,
     ) -> None:
         """Keep the newest ``keep`` snapshots of ``volume_arn``, one per ``trigger`` value.
 
@@ -97,6 +100,11 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             fails, the older ones untouched.
         :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
         :param opts: Pulumi resource options.
+        :param keep_days: Optional, 1 to 36500. A snapshot is then deleted only when it is
+            beyond the newest ``keep`` *and* older than ``keep_days`` days (whichever rule
+            keeps more wins; the newest is never deleted). Retention acts when ``pulumi up``
+            runs: each up plans an update when a snapshot has aged past ``keep_days``. A
+            change is an update in place: no new snapshot, the new rule prunes at once.
         """
         props: dict[str, Any] = {
             # The snapshots' owner tag, so that one left by a deployment killed mid-step can be
@@ -110,6 +118,8 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             "wait_for_completion": wait_for_completion,
             "completion_timeout_seconds": completion_timeout_seconds,
         }
+        if keep_days is not None:
+            props["keep_days"] = keep_days
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(series.OUTPUT_KEYS))
         with_secret_carriers(props)

@@ -5,7 +5,9 @@
 - ``delete.py``: DeleteSnapshot;
 - ``batch.py``: reads of many threads batched into one DescribeSnapshots;
 - ``wait.py``: waiting for completion through one shared poller per client;
-- ``visibility.py``: EC2's eventual consistency, which every call above allows for.
+- ``visibility.py``: EC2's eventual consistency, which every call above allows for;
+- ``retention.py``: the snapshots a volume's schedule took, pruned by ``inputs.retention``'s
+  rules (import it from its module: it is not re-exported).
 
 The names are re-exported here: import them from ``sg_snapshot_provider.aws.ec2``. A test that
 replaces a module attribute patches the module that reads it (``ec2.wait.FILTER_VALUES_MAX``), not
