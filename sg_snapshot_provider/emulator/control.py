@@ -275,7 +275,7 @@ def _add_volume(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]
 
 def _take_scheduled_snapshot(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
     arn = _text(payload, "volume_arn")
-    backend = state.model.backend_for_arn(arn)
+    backend = _seeded_backend(state, arn)
     if backend is None:
         raise ControlError(f"{arn!r} is not a volume ARN")
     raw = payload.get("start_time")

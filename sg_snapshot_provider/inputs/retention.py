@@ -25,16 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from .common import (
-    CREATE_TOKEN_TAG,
-    OWNER_TAG,
-    TAG_VALUE_MAX,
-    UNKNOWN,
-    Failure,
-    Unknown,
-    path,
-    type_name,
-)
+from .tags import CREATE_TOKEN_TAG, OWNER_TAG, TAG_VALUE_MAX
+from .values import UNKNOWN, Failure, Unknown, item_path, type_name
 
 #: The series' input: keep snapshots younger than this many days (besides ``keep``).
 KEEP_DAYS: Final = "keep_days"
@@ -131,12 +123,12 @@ def check_retention(value: Any, failures: list[Failure]) -> RetentionRules | Unk
     count = len(failures)
     for key in value:
         if key not in RULE_KEYS:
-            failures.append(Failure(path(RETENTION, str(key)), f"unknown rule: {rule}"))
+            failures.append(Failure(item_path(RETENTION, str(key)), f"unknown rule: {rule}"))
     parsed: dict[str, Any] = {}
     for key in RULE_KEYS:
         meaning, high = _MEANINGS[key]
         parsed[key] = whole_number(
-            value.get(key), path(RETENTION, key), failures, high=high, meaning=meaning
+            value.get(key), item_path(RETENTION, key), failures, high=high, meaning=meaning
         )
     if len(failures) > count:
         return None
@@ -194,7 +186,7 @@ def refuse_schedule_tag(tags: Any, failures: list[Failure]) -> None:
     if isinstance(tags, Mapping) and SCHEDULE_TAG in tags:
         failures.append(
             Failure(
-                path("tags", SCHEDULE_TAG),
+                item_path("tags", SCHEDULE_TAG),
                 f"the tag key {SCHEDULE_TAG} is reserved: retention marks the schedule's "
                 "snapshots with it",
             )
