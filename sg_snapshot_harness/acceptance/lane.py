@@ -25,10 +25,9 @@ from sg_snapshot_provider import (
     VolumeSnapshotScheduleProvider,
 )
 from sg_snapshot_provider.inputs import OWNER_TAG
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE, SNAPSHOT_TYPE
 
-from ..engine import SNAPSHOT_TYPE, Engine, StepKind
+from ..engine import Engine, StepKind
 from ..plugin import PluginProcess
 from .marks import ACCEPTANCE_PROJECT, ACCEPTANCE_TAG, RunMark
 from .schedule_guard import Schedule, hour_away_from_now, read_schedule

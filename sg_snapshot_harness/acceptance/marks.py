@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sg_snapshot_provider.inputs.common import owner_tag_value
+from sg_snapshot_provider.inputs.tags import owner_tag_value
 
 #: The tag key every snapshot made by the acceptance lane carries.
 ACCEPTANCE_TAG = "sg-snapshot-provider:acceptance"

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from sg_snapshot_provider.inputs.common import parse_volume_arn, volume_arn_problem
+from sg_snapshot_provider.inputs.arns import parse_volume_arn, volume_arn_problem
 from sg_snapshot_provider.settings import TIMINGS_ENV
 
 from ..plugin import DUMMY_AWS_ENVIRONMENT, PluginProcess, plugin_environment

@@ -14,9 +14,9 @@ from mypy_boto3_ec2 import EC2Client
 from sg_snapshot_provider.aws.ec2.retention import plan_prune, prune
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.errors import AwsOperationError
-from sg_snapshot_provider.inputs.common import OWNER_TAG
 from sg_snapshot_provider.inputs.retention import SCHEDULE_TAG, RetentionRules
-from tests.aws.conftest import POLICY
+from sg_snapshot_provider.inputs.tags import OWNER_TAG
+from tests.aws_layer.conftest import POLICY
 from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 
 OTHER_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-3344CCDD"

@@ -30,9 +30,8 @@ from sg_snapshot_provider import (
 )
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.program import gateway_volume_arns
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
 from sg_snapshot_provider.settings import TIMINGS_ENV, settings_from_config
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 from tests.conftest import GATEWAY_ARN, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 from tests.engine import test_lifecycle, test_schedule_lifecycle, test_series_lifecycle
 

@@ -29,8 +29,7 @@ from sg_snapshot_provider import SnapshotSeriesProvider, VolumeSnapshotScheduleP
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.inputs import PROVIDER_KEY
 from sg_snapshot_provider.inputs.retention import SCHEDULE_TAG
-from sg_snapshot_provider.providers.schedule import SCHEDULE_TYPE
-from sg_snapshot_provider.providers.series import SERIES_TYPE
+from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 from tests.conftest import REGION, VOLUME_ARN
 from tests.engine.test_upgrade import (
     GOLDEN_SCHEDULE_PROVIDER,

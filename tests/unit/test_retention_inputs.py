@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from sg_snapshot_provider.inputs.common import CREATE_TOKEN_TAG, OWNER_TAG, UNKNOWN, Failure
 from sg_snapshot_provider.inputs.retention import (
     SCHEDULE_TAG,
     Candidate,
@@ -21,6 +20,8 @@ from sg_snapshot_provider.inputs.retention import (
 )
 from sg_snapshot_provider.inputs.schedule import diff_schedule, parse_schedule_args
 from sg_snapshot_provider.inputs.series import Member, diff_series, series_to_delete
+from sg_snapshot_provider.inputs.tags import CREATE_TOKEN_TAG, OWNER_TAG
+from sg_snapshot_provider.inputs.values import UNKNOWN, Failure
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B/volume/vol-1122AABB"
