@@ -1,6 +1,6 @@
 """`make test-matrix`: the tests at each end of every version range the package declares.
 
-``pyproject.toml`` allows ``pulumi>=3.216,<4``, ``boto3>=1.35.18``, ``moto[server]>=5.1``
+``pyproject.toml`` allows ``pulumi>=3.216,<4``, ``boto3>=1.35.18``, ``moto[server]>=5.2.5``
 (emulator), ``pulumi-aws>=6,<8`` (examples) and Python 3.11 to 3.13. The main venv (``make
 test``) holds the newest of each on Python 3.11; each lane here builds its own venv under
 ``.matrix/<lane>`` with other versions and runs the tests that depend on them:
@@ -49,7 +49,8 @@ LANES = (
             # emulator validates requests with.
             "boto3==1.35.18",
             "botocore==1.35.18",
-            "moto[server]==5.1.0",
+            # The first moto with MotoRequestHandler, which the emulator's server extends.
+            "moto[server]==5.2.5",
             "pulumi-aws==6.0.0",
         ),
     ),
@@ -59,15 +60,24 @@ LANES = (
 
 
 def find_python(version: str) -> Path | None:
-    """``python3.X`` on PATH, else a pyenv install of 3.X."""
+    """A working Python 3.X: a pyenv install, else ``python3.X`` on PATH (a pyenv shim on PATH
+    may name a version that is not installed, so each candidate is run once)."""
+    candidates = [
+        directory / "bin" / "python"
+        for directory in sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*"))
+    ]
     on_path = shutil.which(f"python{version}")
     if on_path:
-        return Path(on_path)
-    for candidate in sorted((Path.home() / ".pyenv" / "versions").glob(f"{version}.*")):
-        interpreter = candidate / "bin" / "python"
-        if interpreter.exists():
-            return interpreter
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if candidate.exists() and _runs(candidate):
+            return candidate
     return None
+
+
+def _runs(interpreter: Path) -> bool:
+    probe = subprocess.run([str(interpreter), "-c", "pass"], capture_output=True, check=False)
+    return probe.returncode == 0
 
 
 def build_venv(lane: Lane, python: Path) -> Path:
