@@ -23,6 +23,7 @@ Routes (bodies and answers are JSON objects)::
     POST   /_emulator/snapshots/<id>/state        {state, progress}
     PUT    /_emulator/pending-seconds             {seconds}
     PUT    /_emulator/visibility-lag              {seconds}
+    POST   /_emulator/clock/advance               {seconds}  (snapshot locks' and tiers' time)
 """
 
 from __future__ import annotations
@@ -177,6 +178,14 @@ def _set_visibility_lag(state: EmulatorState, payload: dict[str, Any]) -> dict[s
     return {}
 
 
+def _advance_clock(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    seconds = _seconds(payload)
+    if seconds < 0:
+        raise ControlError("'seconds' must not be negative: the clock only moves forward")
+    state.ec2.locks.clock.advance(seconds)
+    return {}
+
+
 def _health(_: EmulatorState, __: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -195,6 +204,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "calls"): _clear_calls,
     ("PUT", "pending-seconds"): _set_pending_seconds,
     ("PUT", "visibility-lag"): _set_visibility_lag,
+    ("POST", "clock/advance"): _advance_clock,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

@@ -58,7 +58,9 @@ from .exceptions import (
     InvalidSnapshotNotFound,
     MissingParameter,
 )
+from .locks import Clock, SnapshotLocks, lock_states_filter, xml_answer
 from .responses import Answer
+from .tiers import check_modify_tier, check_restore_tier
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -220,9 +222,12 @@ class Ec2Layer:
         self.visibility = visibility
         #: AMI ID → the snapshots its block device mappings use (RegisterImage).
         self.images: dict[str, tuple[str, ...]] = {}
+        #: Snapshot locks, which moto does not serve (``locks``); their clock is the tests'.
+        self.locks = SnapshotLocks(Clock())
 
     def reset(self) -> None:
         self.images.clear()
+        self.locks.reset()
 
     def answer(self, request: Ec2Request, run_moto: RunMoto) -> Answer:
         """Raises ``Ec2Error`` for a request EC2 refuses; otherwise moto's answer."""
@@ -239,6 +244,11 @@ class Ec2Layer:
             "CreateSnapshot": self.snapshot_made,
             "CopySnapshot": self.snapshot_made,
             "RegisterImage": self.register_image,
+            "LockSnapshot": self.lock_snapshot,
+            "UnlockSnapshot": self.lock_snapshot,
+            "DescribeLockedSnapshots": self.lock_snapshot,
+            "ModifySnapshotTier": self.snapshot_tier,
+            "RestoreSnapshotTier": self.snapshot_tier,
         }
 
     # lookups
@@ -314,6 +324,7 @@ class Ec2Layer:
         image_id = self._image_using(request, snapshot)
         if image_id is not None:
             raise InvalidSnapshotInUse(snapshot_id, image_id)
+        self.locks.refuse_delete(snapshot)
         return run_moto(None)
 
     def _tagged_resources(self, request: Ec2Request) -> list[str]:
@@ -384,3 +395,32 @@ class Ec2Layer:
             request.backend.snapshots.pop(image.ebs_snapshot.id, None)
             image.ebs_snapshot = snapshots[0]
         return answer
+
+    def lock_snapshot(self, request: Ec2Request, _: RunMoto) -> Answer:
+        """LockSnapshot, UnlockSnapshot, DescribeLockedSnapshots: served here (``locks``)."""
+        locks, params = self.locks, request.params
+
+        def find(snapshot_id: str) -> Any:
+            return self.visible_snapshot(request, snapshot_id)
+
+        if request.action == "LockSnapshot":
+            inner = locks.lock(params, find, request.account_id)
+        elif request.action == "UnlockSnapshot":
+            inner = locks.unlock(params, find)
+        else:
+            states = lock_states_filter(request.structures("Filter"))
+            snapshots = request.backend.snapshots
+            inner = locks.describe(request.members("SnapshotId"), states, params, snapshots, find)
+        return xml_answer(request.action, inner)
+
+    def snapshot_tier(self, request: Ec2Request, run_moto: RunMoto) -> Answer:
+        """ModifySnapshotTier, RestoreSnapshotTier: EC2's state rules (``tiers``), then moto."""
+        snapshot_id = request.params.get("SnapshotId")
+        if not snapshot_id:
+            raise MissingParameter("SnapshotId")
+        snapshot = self.visible_snapshot(request, snapshot_id)
+        if request.action == "ModifySnapshotTier":
+            check_modify_tier(request.params, snapshot, self._image_using(request, snapshot))
+        else:
+            check_restore_tier(request.params, snapshot)
+        return run_moto(None)

@@ -315,6 +315,11 @@ class Emulator:
         eventual consistency); applies to snapshots made from now on."""
         self._request("PUT", "visibility-lag", {"seconds": seconds})
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock for snapshot locks forward (their cooling-off periods and
+        expiries), so that a test counts days instead of sleeping them."""
+        self._request("POST", "clock/advance", {"seconds": seconds})
+
     def reset(self) -> None:
         """Forget everything: seeds, snapshots, faults, the request log; pending seconds and
         the visibility lag return to the values the emulator was started with."""
