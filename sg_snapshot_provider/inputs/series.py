@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from .common import (
@@ -43,6 +44,14 @@ from .common import (
     type_name,
     unknown_keys,
     without_ignored_tags,
+)
+from .protection import (
+    ARCHIVED_SNAPSHOT_IDS,
+    LOCKED_UNTIL,
+    PROTECTION_KEYS,
+    Protection,
+    parse_protection,
+    still_locked,
 )
 
 # The snapshot resource's rules for these two inputs are the series' too.
@@ -76,6 +85,7 @@ INPUT_KEYS: Final = (
     COMPLETION_TIMEOUT_SECONDS,
     STACK_RESOURCE,
     CREATE_TOKEN,
+    *PROTECTION_KEYS,
 )
 
 TAGS_ALL = "tags_all"
@@ -97,6 +107,8 @@ OUTPUT_KEYS: Final = (
     "gateway_arn",
     "volume_id",
     TAGS_ALL,
+    LOCKED_UNTIL,
+    ARCHIVED_SNAPSHOT_IDS,
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN,)
@@ -108,6 +120,7 @@ UPDATE_KEYS: Final = (
     TAGS_ALL,
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
+    *PROTECTION_KEYS,
 )
 
 #: What the series' snapshots are described as when no description is given.
@@ -136,6 +149,8 @@ class SeriesArgs:
     #: The token the series' next snapshot carries (made by check for each new trigger); None
     #: in inputs written before check made them.
     create_token: str | None = None
+    #: The archive tier and the lock of the series' snapshots (``inputs.protection``).
+    protection: Protection = field(default_factory=Protection)
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -154,6 +169,7 @@ class SeriesArgs:
             props[STACK_RESOURCE] = self.stack_resource
         if self.create_token is not None:
             props[CREATE_TOKEN] = self.create_token
+        props.update(self.protection.to_props())
         return props
 
     @property
@@ -218,6 +234,7 @@ def parse_series_args(
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
+    protection = parse_protection(props, failures, series=True)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -238,6 +255,7 @@ def parse_series_args(
         tags_all,
         stack_resource_tag(props.get(STACK_RESOURCE)),
         create_token_of(props),
+        protection,
     )
     return args, []
 
@@ -367,7 +385,9 @@ def _overdue(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     held = olds.get(SNAPSHOT_IDS)
     if not isinstance(keep, int | float) or isinstance(keep, bool) or not isinstance(held, list):
         return False
-    return len(held) > keep
+    # A member whose lock holds cannot be deleted yet: it plans nothing until its lock ends.
+    locked = still_locked(olds, datetime.now(UTC))
+    return any(sid not in locked for sid in held[int(keep) :])
 
 
 # --- the series' snapshots ------------------------------------------------------------------
