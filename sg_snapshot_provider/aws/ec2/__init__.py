@@ -4,6 +4,8 @@
 - ``tags.py``: re-tagging one snapshot or many;
 - ``delete.py``: DeleteSnapshot;
 - ``wait.py``: waiting for completion through one shared poller per client;
+- ``locks.py``: snapshot lock (lock, unlock, describe; what a delete that meets a lock means);
+- ``tier.py``: the archive tier (archive, restore, tier status);
 - ``visibility.py``: EC2's eventual consistency, which every call above allows for.
 
 The names are re-exported here: import them from ``sg_snapshot_provider.aws.ec2``. A test that
@@ -22,7 +24,9 @@ from .find import (
     snapshot_ids_tagged,
     snapshot_info,
 )
+from .locks import LockInfo, describe_locks, lock_snapshot, unlock_snapshot
 from .tags import TAG_RESOURCES_MAX, update_snapshot_tags, update_tags_of_snapshots
+from .tier import TierInfo, archive_snapshot, describe_tiers, restore_snapshot
 from .visibility import visibility_seconds_left
 from .wait import POLL_GROWTH, SnapshotPoller, wait_for_snapshot_completed
 
@@ -31,14 +35,22 @@ __all__ = [
     "FILTER_VALUES_MAX",
     "POLL_GROWTH",
     "TAG_RESOURCES_MAX",
+    "LockInfo",
     "SnapshotInfo",
     "SnapshotPoller",
+    "TierInfo",
+    "archive_snapshot",
     "delete_snapshot",
+    "describe_locks",
     "describe_snapshots_by_filter",
+    "describe_tiers",
     "find_own_snapshot",
     "find_snapshot_by_id",
+    "lock_snapshot",
+    "restore_snapshot",
     "snapshot_ids_tagged",
     "snapshot_info",
+    "unlock_snapshot",
     "update_snapshot_tags",
     "update_tags_of_snapshots",
     "visibility_seconds_left",
