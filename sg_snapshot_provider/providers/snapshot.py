@@ -19,6 +19,7 @@ from pulumi.dynamic import (
 )
 
 from .. import aws
+from ..aws.retry import to_stderr
 from ..errors import (
     SnapshotAdoptError,
     SnapshotNotFoundError,
@@ -97,8 +98,10 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old_outs, new_inputs = from_engine(olds), from_engine(news)
         refusal = lock_change_refusal(old_outs, new_inputs, datetime.now(UTC))
-        if refusal is not None:  # before any call: EC2 would refuse it half-way through an up
-            raise ValueError(refusal)
+        if refusal is not None:
+            # Said at preview; refused by update before any call. Not raised here: the engine
+            # also diffs during a refresh, which must show the drift rather than fail.
+            to_stderr(f"warning: the update will be refused: {refusal}")
         result = diff_props(old_outs, new_inputs, self._settings.ignore_tags)
         return DiffResult(changes=result.changes, replaces=result.replaces)
 
@@ -198,6 +201,9 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         old_outs = from_engine(olds)
+        refusal = lock_change_refusal(old_outs, from_engine(news), datetime.now(UTC))
+        if refusal is not None:  # before any call: EC2 would refuse it half-way through
+            raise ValueError(refusal)
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)

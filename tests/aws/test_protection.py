@@ -75,7 +75,7 @@ def test_destroy_after_the_lock_ended__deletes(
     assert snapshot_ids(ec2) == []
 
 
-def test_compliance_past_cool_off__diff_refuses_removal_before_any_call(
+def test_compliance_past_cool_off__update_refuses_removal_before_any_call(
     provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
 ) -> None:
     snapshot_id, outs = created(provider, **COMPLIANCE)
@@ -85,10 +85,12 @@ def test_compliance_past_cool_off__diff_refuses_removal_before_any_call(
     emulator.clear_calls()
 
     for news in (checked(provider), checked(provider, **{**COMPLIANCE, "lock_duration_days": 5})):
+        assert provider.diff(snapshot_id, refreshed, news).changes  # said on stderr, planned
         with pytest.raises(ValueError, match="only lets the lock be lengthened"):
-            provider.diff(snapshot_id, refreshed, news)
+            provider.update(snapshot_id, refreshed, news)
 
     assert emulator.calls() == []
+    assert lock_state(ec2, snapshot_id) == "compliance"
     longer = checked(provider, **{**COMPLIANCE, "lock_duration_days": 60})
     assert provider.diff(snapshot_id, refreshed, longer).changes
 
