@@ -165,11 +165,15 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs = _outputs(args, volume, info.snapshot_id, state=info.state)
         outs.update(_described(info))
         outs["description"] = info.description
-        if args.wait_for_completion is True and info.state != "completed":
+        archive = args.protection.storage_tier == ARCHIVE
+        if (args.wait_for_completion is True or archive) and info.state != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             outs.update(
                 _described(aws.wait_for_snapshot_completed(ec2, snapshot_id, timeout, self._policy))
             )
+        if declared_protection(outs):  # not ours to delete if this fails: the error says why
+            tier = {STORAGE_TIER: info.storage_tier or "standard"}
+            outs.update(change_protection(ec2, snapshot_id, tier, args.protection, self._policy))
         return CreateResult(info.snapshot_id, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

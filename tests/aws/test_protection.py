@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 from mypy_boto3_ec2 import EC2Client
 
@@ -15,6 +16,7 @@ from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.errors import SnapshotCreateError, SnapshotLockedError
 from tests.aws.helpers import checked, operations, snapshot_ids
+from tests.conftest import REGION, VOLUME_ARN
 
 DAY = 86400.0
 GOVERNANCE = {"lock_mode": "governance", "lock_duration_days": 2}
@@ -260,3 +262,21 @@ def test_refresh__tier_changed_out_of_band_shows_as_drift(
     diff = provider.diff(snapshot_id, refreshed, news)
     assert diff.changes
     assert not diff.replaces
+
+
+def test_adopted_snapshot__locked_as_declared(
+    provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
+) -> None:
+    sg = boto3.client("storagegateway", region_name=REGION, endpoint_url=emulator.url)
+    made = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="made by hand")
+    snapshot_id = made["SnapshotId"]
+    emulator.clear_calls()
+
+    result = provider.create(
+        checked(provider, adopt_snapshot_id=snapshot_id, description=None, **GOVERNANCE)
+    )
+
+    assert result.outs is not None
+    assert "LockSnapshot" in operations(emulator)
+    assert result.outs["lock_state"] == "governance"
+    assert lock_state(ec2, snapshot_id) == "governance"
