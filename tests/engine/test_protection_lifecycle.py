@@ -6,6 +6,7 @@ delete stays both in EC2 and in the state. Days pass on the emulator's clock, ne
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -43,6 +44,15 @@ COMPLIANCE: dict[str, Any] = {
 }
 ARCHIVED: dict[str, Any] = {"storage_tier": "archive", "wait_for_completion": True}
 STANDARD: dict[str, Any] = {"storage_tier": "standard", "wait_for_completion": True}
+
+
+def until(days: float) -> dict[str, Any]:
+    """A governance lock until ``days`` from now (whole seconds, as the plugin writes them)."""
+    moment = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
+    return {"lock_mode": "governance", "lock_expiration_date": moment.isoformat()}
+
+
+UNTIL_2, UNTIL_3 = until(2), until(3)
 
 
 def out_of_band(action: str, **values: Any) -> Step:
@@ -86,6 +96,16 @@ SCENARIOS: dict[str, list[Step]] = {
         failing_up(**{**COMPLIANCE, "lock_duration_days": 5}),
         up(StepKind.SAME, **{**COMPLIANCE, "lock_duration_days": 9}),
         out_of_band("advance", seconds=10 * DAY),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    "lock_until_a_date": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **UNTIL_2),
+        up(StepKind.SAME, **UNTIL_2),
+        up(StepKind.UPDATE, LOCK, **UNTIL_3),
+        LOCKED_DESTROY,
+        out_of_band("advance", seconds=3 * DAY + 60),
+        refresh(StepKind.REFRESH, DESCRIBE, DESCRIBE_LOCKED),
+        up(StepKind.SAME, **UNTIL_3),  # an ended lock is no drift: nothing planned
         destroy(DELETE_SNAPSHOT),
     ],
     "archive_tier": [
