@@ -58,9 +58,9 @@ from .exceptions import (
     InvalidSnapshotNotFound,
     MissingParameter,
 )
-from .locks import Clock, SnapshotLocks, lock_states_filter, xml_answer
+from .locks import LOCK_ACTIONS, Clock, SnapshotLocks, lock_action
 from .responses import Answer
-from .tiers import check_modify_tier, check_restore_tier
+from .tiers import TIER_ACTIONS, tier_action
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -244,11 +244,8 @@ class Ec2Layer:
             "CreateSnapshot": self.snapshot_made,
             "CopySnapshot": self.snapshot_made,
             "RegisterImage": self.register_image,
-            "LockSnapshot": self.lock_snapshot,
-            "UnlockSnapshot": self.lock_snapshot,
-            "DescribeLockedSnapshots": self.lock_snapshot,
-            "ModifySnapshotTier": self.snapshot_tier,
-            "RestoreSnapshotTier": self.snapshot_tier,
+            **dict.fromkeys(LOCK_ACTIONS, functools.partial(lock_action, self)),
+            **dict.fromkeys(TIER_ACTIONS, functools.partial(tier_action, self)),
         }
 
     # lookups
@@ -395,32 +392,3 @@ class Ec2Layer:
             request.backend.snapshots.pop(image.ebs_snapshot.id, None)
             image.ebs_snapshot = snapshots[0]
         return answer
-
-    def lock_snapshot(self, request: Ec2Request, _: RunMoto) -> Answer:
-        """LockSnapshot, UnlockSnapshot, DescribeLockedSnapshots: served here (``locks``)."""
-        locks, params = self.locks, request.params
-
-        def find(snapshot_id: str) -> Any:
-            return self.visible_snapshot(request, snapshot_id)
-
-        if request.action == "LockSnapshot":
-            inner = locks.lock(params, find, request.account_id)
-        elif request.action == "UnlockSnapshot":
-            inner = locks.unlock(params, find)
-        else:
-            states = lock_states_filter(request.structures("Filter"))
-            snapshots = request.backend.snapshots
-            inner = locks.describe(request.members("SnapshotId"), states, params, snapshots, find)
-        return xml_answer(request.action, inner)
-
-    def snapshot_tier(self, request: Ec2Request, run_moto: RunMoto) -> Answer:
-        """ModifySnapshotTier, RestoreSnapshotTier: EC2's state rules (``tiers``), then moto."""
-        snapshot_id = request.params.get("SnapshotId")
-        if not snapshot_id:
-            raise MissingParameter("SnapshotId")
-        snapshot = self.visible_snapshot(request, snapshot_id)
-        if request.action == "ModifySnapshotTier":
-            check_modify_tier(request.params, snapshot, self._image_using(request, snapshot))
-        else:
-            check_restore_tier(request.params, snapshot)
-        return run_moto(None)

@@ -350,3 +350,26 @@ def xml_answer(action: str, inner: str) -> Answer:
         f"<requestId>{uuid.uuid4()}</requestId>{inner}</{action}Response>"
     )
     return Answer(200, [("Content-Type", "text/xml")], body.encode())
+
+
+LOCK_ACTIONS: Final = ("LockSnapshot", "UnlockSnapshot", "DescribeLockedSnapshots")
+
+
+def lock_action(layer: Any, request: Any, _: Any) -> Answer:
+    """LockSnapshot, UnlockSnapshot, DescribeLockedSnapshots, served here for the EC2 layer
+    (``layer``: its ``locks`` and its ``visible_snapshot`` lookup)."""
+    locks: SnapshotLocks = layer.locks
+    params: dict[str, str] = request.params
+
+    def find(snapshot_id: str) -> Any:
+        return layer.visible_snapshot(request, snapshot_id)
+
+    if request.action == "LockSnapshot":
+        inner = locks.lock(params, find, request.account_id)
+    elif request.action == "UnlockSnapshot":
+        inner = locks.unlock(params, find)
+    else:
+        states = lock_states_filter(request.structures("Filter"))
+        snapshots = request.backend.snapshots
+        inner = locks.describe(request.members("SnapshotId"), states, params, snapshots, find)
+    return xml_answer(request.action, inner)

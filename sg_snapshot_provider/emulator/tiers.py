@@ -17,10 +17,27 @@ Refusals are ``IncorrectState`` (the resource's state) or ``InvalidParameterComb
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .exceptions import InvalidParameterCombination, MissingParameter
 from .locks import IncorrectState
+from .responses import Answer
+
+TIER_ACTIONS: Final = ("ModifySnapshotTier", "RestoreSnapshotTier")
+
+
+def tier_action(layer: Any, request: Any, run_moto: Any) -> Answer:
+    """ModifySnapshotTier, RestoreSnapshotTier for the EC2 layer: EC2's state rules, then moto."""
+    snapshot_id = request.params.get("SnapshotId")
+    if not snapshot_id:
+        raise MissingParameter("SnapshotId")
+    snapshot = layer.visible_snapshot(request, snapshot_id)
+    if request.action == "ModifySnapshotTier":
+        check_modify_tier(request.params, snapshot, layer._image_using(request, snapshot))
+    else:
+        check_restore_tier(request.params, snapshot)
+    answer: Answer = run_moto(None)
+    return answer
 
 
 def check_modify_tier(params: dict[str, str], snapshot: Any, image_id: str | None) -> None:
