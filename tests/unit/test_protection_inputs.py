@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sg_snapshot_provider.inputs import UNKNOWN, diff_props, parse_args
 from sg_snapshot_provider.inputs.protection import (
@@ -230,3 +232,51 @@ def test_still_locked__ends_drop_out() -> None:
         }
     }
     assert set(still_locked(outputs, NOW)) == {"snap-0000000a"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old_days=st.integers(1, 400),
+    started_days_ago=st.integers(0, 30),
+    new_days=st.one_of(st.none(), st.integers(1, 36500)),
+    new_date_in_days=st.one_of(st.none(), st.integers(-10, 800)),
+    new_mode=st.sampled_from([None, "governance", "compliance"]),
+)
+def test_property__no_accepted_change_ends_a_fixed_compliance_lock_earlier(
+    old_days: int,
+    started_days_ago: int,
+    new_days: int | None,
+    new_date_in_days: int | None,
+    new_mode: str | None,
+) -> None:
+    """Whatever the new inputs, a compliance lock past its cooling-off period is never removed,
+    weakened or made to end earlier by a change the provider lets through."""
+    start = NOW - timedelta(days=started_days_ago)
+    until = start + timedelta(days=old_days)
+    assume(until > NOW)
+    olds = compliance_outputs(
+        lock_duration_days=old_days,
+        **{
+            LOCK_DURATION_START_TIME: moment_text(start),
+            LOCK_EXPIRES_ON: moment_text(until),
+        },
+    )
+    news: dict[str, Any] = {**BASE}
+    if new_mode is not None:
+        news["lock_mode"] = new_mode
+    if new_days is not None:
+        news["lock_duration_days"] = new_days
+    if new_date_in_days is not None:
+        news["lock_expiration_date"] = moment_text(NOW + timedelta(days=new_date_in_days))
+    checked, _ = parse_args(news)
+    assume(checked is not None)  # what check accepts is all diff and update ever see
+    assert checked is not None
+    if lock_change_refusal(olds, checked.to_props(), NOW) is not None:
+        return
+    assert new_mode == "compliance"
+    ends: list[datetime] = []
+    if new_date_in_days is not None:
+        ends.append(NOW + timedelta(days=new_date_in_days))
+    elif new_days is not None:
+        ends.append(start + timedelta(days=new_days))
+    assert min(ends) >= until
