@@ -14,8 +14,8 @@ from mypy_boto3_ec2 import EC2Client
 
 from sg_snapshot_provider import StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.errors import SnapshotCreateError, SnapshotLockedError
-from tests.aws.helpers import checked, operations, snapshot_ids
+from sg_snapshot_provider.errors import AwsOperationError, SnapshotCreateError, SnapshotLockedError
+from tests.aws.helpers import checked, ec2_tags, operations, snapshot_ids
 from tests.conftest import REGION, VOLUME_ARN
 
 DAY = 86400.0
@@ -280,3 +280,20 @@ def test_adopted_snapshot__locked_as_declared(
     assert "LockSnapshot" in operations(emulator)
     assert result.outs["lock_state"] == "governance"
     assert lock_state(ec2, snapshot_id) == "governance"
+
+
+def test_lock_fails_on_update__nothing_else_written(
+    provider: StorageGatewaySnapshotProvider, emulator: Emulator, ec2: EC2Client
+) -> None:
+    snapshot_id, outs = created(provider, tags={"team": "storage"})
+    before = ec2_tags(ec2, snapshot_id)
+    emulator.inject_fault("LockSnapshot", "UnauthorizedOperation", status=403)
+    emulator.clear_calls()
+
+    with pytest.raises(AwsOperationError, match="UnauthorizedOperation"):
+        provider.update(snapshot_id, outs, checked(provider, tags={"team": "x"}, **GOVERNANCE))
+
+    # The engine keeps the old outputs: EC2 must still match them (no tag written, no lock).
+    assert operations(emulator) == ["LockSnapshot"]
+    assert ec2_tags(ec2, snapshot_id) == before
+    assert lock_state(ec2, snapshot_id) is None
