@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class SnapshotProviderError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -129,6 +131,34 @@ class SnapshotAdoptError(SnapshotProviderError):
 
 class SnapshotInUseError(AwsOperationError):
     """DeleteSnapshot kept failing with InvalidSnapshot.InUse: a registered AMI uses it."""
+
+
+class SnapshotLockedError(AwsOperationError):
+    """DeleteSnapshot was refused because a snapshot lock holds. The provider never unlocks a
+    snapshot to delete it: the resource stays in the state until the lock ends."""
+
+    def __init__(
+        self,
+        snapshot_id: str,
+        mode: str,
+        expires_on: datetime | None,
+        code: str,
+        aws_message: str,
+    ) -> None:
+        self.snapshot_id = snapshot_id
+        self.mode = mode
+        self.expires_on = expires_on
+        until = f"until {expires_on.isoformat()}" if expires_on else "until its lock ends"
+        super().__init__(
+            "deleting EBS snapshot",
+            snapshot_id,
+            code,
+            aws_message,
+            f"It is locked in {mode} mode {until}, so nobody can delete it before then; the "
+            "provider never unlocks a snapshot to delete it, and keeps it in the state: run the "
+            "delete again once the lock has ended (or remove the resource from the state with "
+            "`pulumi state delete`, which leaves the snapshot in place).",
+        )
 
 
 class SnapshotWaitError(SnapshotProviderError):

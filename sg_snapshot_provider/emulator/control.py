@@ -31,6 +31,7 @@ Routes (bodies and answers are JSON objects)::
     PUT    /_emulator/iam                         {policies: [documents], access_key}
     DELETE /_emulator/iam                         (policy mode off)
     PUT    /_emulator/ec2-token-buckets           {enabled, scale, speedup, background}
+    POST   /_emulator/clock/advance               {seconds}  (snapshot locks' and tiers' time)
 """
 
 from __future__ import annotations
@@ -370,6 +371,14 @@ def _set_token_buckets(state: EmulatorState, payload: dict[str, Any]) -> dict[st
     return {}
 
 
+def _advance_clock(state: EmulatorState, payload: dict[str, Any]) -> dict[str, Any]:
+    seconds = _seconds(payload)
+    if seconds < 0:
+        raise ControlError("'seconds' must not be negative: the clock only moves forward")
+    state.ec2.locks.clock.advance(seconds)
+    return {}
+
+
 def _health(_: EmulatorState, __: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -393,6 +402,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "iam"): _clear_iam,
     ("PUT", "ec2-token-buckets"): _set_token_buckets,
     ("POST", "scheduled-snapshots"): _take_scheduled_snapshot,
+    ("POST", "clock/advance"): _advance_clock,
 }
 _SNAPSHOT_STATE_ROUTE = re.compile(r"snapshots/(?P<snapshot_id>[^/]+)/state")
 

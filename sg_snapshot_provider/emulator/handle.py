@@ -372,6 +372,11 @@ class Emulator:
         payload = {"enabled": False} if options is None else options.to_json()
         self._request("PUT", "ec2-token-buckets", payload)
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock for snapshot locks forward (their cooling-off periods and
+        expiries), so that a test counts days instead of sleeping them."""
+        self._request("POST", "clock/advance", {"seconds": seconds})
+
     def reset(self) -> None:
         """Forget everything: seeds, snapshots, faults, the request log; pending seconds and
         the visibility lag return to the values the emulator was started with."""

@@ -49,6 +49,14 @@ from .common import (
     unknown_keys,
     without_ignored_tags,
 )
+from .protection import (
+    ARCHIVED_SNAPSHOT_IDS,
+    LOCKED_UNTIL,
+    PROTECTION_KEYS,
+    Protection,
+    parse_protection,
+    still_locked,
+)
 from .retention import KEEP_DAYS, check_keep_days, series_deletes
 
 # The snapshot resource's rules for these two inputs are the series' too.
@@ -83,6 +91,7 @@ INPUT_KEYS: Final = (
     STACK_RESOURCE,
     CREATE_TOKEN,
     KEEP_DAYS,
+    *PROTECTION_KEYS,
 )
 
 TAGS_ALL = "tags_all"
@@ -104,6 +113,8 @@ OUTPUT_KEYS: Final = (
     "gateway_arn",
     "volume_id",
     TAGS_ALL,
+    LOCKED_UNTIL,
+    ARCHIVED_SNAPSHOT_IDS,
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN,)
@@ -116,6 +127,7 @@ UPDATE_KEYS: Final = (
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
     KEEP_DAYS,
+    *PROTECTION_KEYS,
 )
 
 #: What the series' snapshots are described as when no description is given.
@@ -146,6 +158,8 @@ class SeriesArgs:
     create_token: str | None = None
     #: None: ``keep`` alone decides (see ``inputs.retention``).
     keep_days: int | Unknown | None = None
+    #: The archive tier and the lock of the series' snapshots (``inputs.protection``).
+    protection: Protection = field(default_factory=Protection)
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -166,6 +180,7 @@ class SeriesArgs:
             props[CREATE_TOKEN] = self.create_token
         if self.keep_days is not None:
             props[KEEP_DAYS] = self.keep_days
+        props.update(self.protection.to_props())
         return props
 
     @property
@@ -231,6 +246,7 @@ def parse_series_args(
     keep_days = check_keep_days(props.get(KEEP_DAYS), failures)
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
+    protection = parse_protection(props, failures, series=True)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -252,6 +268,7 @@ def parse_series_args(
         stack_resource_tag(props.get(STACK_RESOURCE)),
         create_token_of(props),
         keep_days,
+        protection,
     )
     return args, []
 
@@ -384,10 +401,13 @@ def _overdue(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     held = olds.get(SNAPSHOT_IDS)
     if not isinstance(keep, int | float) or isinstance(keep, bool) or not isinstance(held, list):
         return False
+    # A member whose lock holds cannot be deleted yet: it plans nothing until its lock ends.
+    locked = still_locked(olds, datetime.now(UTC))
     keep_days = news.get(KEEP_DAYS)
     if not isinstance(keep_days, int | float) or isinstance(keep_days, bool):
-        return len(held) > keep
-    return bool(series_to_delete(members_from_outputs(olds), int(keep), int(keep_days)))
+        return any(sid not in locked for sid in held[int(keep) :])
+    deletable = series_to_delete(members_from_outputs(olds), int(keep), int(keep_days))
+    return any(member.snapshot_id not in locked for member in deletable)
 
 
 # --- the series' snapshots ------------------------------------------------------------------

@@ -33,6 +33,7 @@ from .common import (
     unknown_keys,
     without_ignored_tags,
 )
+from .protection import LOCK_OUTPUT_KEYS, PROTECTION_KEYS, Protection, parse_protection
 
 # Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
@@ -64,6 +65,7 @@ INPUT_KEYS: Final = (
     STACK_RESOURCE,
     CREATE_TOKEN,
     ADOPT_FROM_OWNER,
+    *PROTECTION_KEYS,
 )
 
 TAGS_ALL = "tags_all"
@@ -91,10 +93,17 @@ OUTPUT_KEYS: Final = (
     "owner_id",
     CREATED_AT,
     RECOVERY_POINT_TIME,
+    *LOCK_OUTPUT_KEYS,
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN, DESCRIPTION, TRIGGERS, FROM_RECOVERY_POINT, ADOPT_SNAPSHOT_ID)
-UPDATE_KEYS: Final = (TAGS, TAGS_ALL, WAIT_FOR_COMPLETION, COMPLETION_TIMEOUT_SECONDS)
+UPDATE_KEYS: Final = (
+    TAGS,
+    TAGS_ALL,
+    WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS,
+    *PROTECTION_KEYS,
+)
 
 DEFAULT_WAIT_FOR_COMPLETION: Final = False
 DEFAULT_COMPLETION_TIMEOUT_SECONDS: Final = 3600
@@ -128,6 +137,8 @@ class SnapshotArgs:
     create_token: str | None = None
     #: The owner tag value a snapshot to adopt may carry (None: only an unowned one or one's own).
     adopt_from_owner: str | Unknown | None = None
+    #: The archive tier and the lock (``inputs.protection``); none declared by default.
+    protection: Protection = field(default_factory=Protection)
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -152,6 +163,7 @@ class SnapshotArgs:
             props[CREATE_TOKEN] = self.create_token
         if self.adopt_from_owner is not None:
             props[ADOPT_FROM_OWNER] = self.adopt_from_owner
+        props.update(self.protection.to_props())
         return props
 
 
@@ -198,6 +210,7 @@ def parse_args(
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     triggers = _check_triggers(props.get(TRIGGERS), failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
+    protection = parse_protection(props, failures)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -221,6 +234,7 @@ def parse_args(
         adopt,
         create_token_of(props),
         adopt_from_owner,
+        protection,
     )
     return args, []
 

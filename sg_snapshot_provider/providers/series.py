@@ -58,8 +58,9 @@ from ..aws.ec2 import (
 from ..aws.errors import translate
 from ..aws.retry import to_stderr
 from ..aws.storagegateway import create_snapshot
-from ..errors import AwsOperationError, SnapshotSeriesDeleteError
+from ..errors import AwsOperationError, SnapshotLockedError, SnapshotSeriesDeleteError
 from ..inputs.arns import VolumeArn, parse_volume_arn
+from ..inputs.protection import ARCHIVE, STORAGE_TIER
 from ..inputs.series import (
     INPUT_KEYS,
     TAGS,
@@ -89,6 +90,15 @@ from .common import (
     with_create_token,
 )
 from .rollback import undone_on_failure
+from .series_protection import (
+    archived_members,
+    change_tiers,
+    lock_new_member,
+    locked_members,
+    protection_outputs,
+    record_locked,
+    refresh_locked,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -153,10 +163,23 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             if not same_trigger(old_outs.get(TRIGGER), args.trigger):
                 members.insert(0, self._take_snapshot(volume, args))
         # 3. Only now that the newest exists: the oldest beyond keep (a failed delete is a
-        # warning, never a failed update).
+        # warning, never a failed update; a locked one stays until its lock ends).
+        locked = locked_members(old_outs)
+        keep = int(args.keep)  # type: ignore[arg-type]
         keep_days = args.keep_days if isinstance(args.keep_days, int) else None
-        members = self._delete_beyond_keep(id_, ec2, members, int(args.keep), keep_days)  # type: ignore[arg-type]
-        return UpdateResult(_outputs(args, volume, members))
+        members = self._delete_beyond_keep(id_, ec2, members, keep, locked, keep_days)
+        # 4. The tier of the older members (a failure is a warning).
+        archived = change_tiers(
+            ec2,
+            members,
+            archived_members(old_outs),
+            args.protection,
+            lambda ms: self._describe(ec2, ms),
+            self._policy,
+        )
+        outs = _outputs(args, volume, members)
+        outs.update(protection_outputs(members, locked, archived))
+        return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         olds = from_engine(props)
@@ -184,6 +207,14 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         )
         outs.update(_volume_outputs(volume, ec2.meta.region_name))
         outs.update(members_to_outputs(kept))
+        archived = archived_members(olds)
+        if olds.get(STORAGE_TIER) is not None:
+            archived = {sid for sid, info in seen.items() if info.storage_tier == ARCHIVE} - {
+                kept[0].snapshot_id
+            }
+        outs.update(
+            protection_outputs(kept, refresh_locked(ec2, kept, olds, self._policy), archived)
+        )
         # The inputs as EC2 now has them: a later diff compares with them, and
         # ignore_changes=["tags"] keeps tags added out of band (as for the snapshot).
         inputs = {key: outs[key] for key in INPUT_KEYS if key in outs}
@@ -231,6 +262,9 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             ec2 = ec2_client(volume.region, self._settings)
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
+        if args.protection.lock is not None:
+            ec2 = ec2_client(volume.region, self._settings)
+            lock_new_member(ec2, volume.arn, created, args.protection, self._policy)
         return Member(created.snapshot_id, created.created_at.isoformat())
 
     def _retag(self, ec2: EC2Client, members: list[Member], changes: TagChanges) -> list[Member]:
@@ -265,6 +299,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         ec2: EC2Client,
         members: list[Member],
         keep: int,
+        locked: dict[str, str],
         keep_days: int | None = None,
     ) -> list[Member]:
         """Delete the oldest snapshots beyond ``keep`` (and, with ``keep_days``, older than
@@ -274,10 +309,14 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         engine keep the old outputs and forget the snapshot just taken."""
         kept = list(members)
         for member in series_to_delete(members, keep, keep_days):
+            if member.snapshot_id in locked:
+                continue  # its lock still holds: no call, it stays until the lock ends
             try:
                 delete_snapshot(
                     ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)
                 )
+            except SnapshotLockedError as err:
+                to_stderr(record_locked(member, err, locked))
             except AwsOperationError as err:
                 to_stderr(
                     f"warning: series {series_id} keeps {keep} snapshot(s), but deleting the "

@@ -7,7 +7,7 @@ pickles it by that path."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pulumi.dynamic import (
@@ -19,6 +19,7 @@ from pulumi.dynamic import (
 )
 
 from .. import aws
+from ..aws.retry import to_stderr
 from ..errors import (
     SnapshotAdoptError,
     SnapshotNotFoundError,
@@ -47,6 +48,7 @@ from ..inputs import (
     tag_changes,
     without_provider_tags,
 )
+from ..inputs.protection import ARCHIVE, STORAGE_TIER, lock_change_refusal
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -56,6 +58,13 @@ from .common import (
     parse_created_at,
     wait_or_roll_back,
     with_create_token,
+)
+from .protection import (
+    change_protection,
+    declared_protection,
+    protect_or_roll_back,
+    read_protection,
+    refuse_past_expiration,
 )
 from .rollback import undone_on_failure
 
@@ -87,11 +96,18 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        result = diff_props(from_engine(olds), from_engine(news), self._settings.ignore_tags)
+        old_outs, new_inputs = from_engine(olds), from_engine(news)
+        refusal = lock_change_refusal(old_outs, new_inputs, datetime.now(UTC))
+        if refusal is not None:
+            # Said at preview; refused by update before any call. Not raised here: the engine
+            # also diffs during a refresh, which must show the drift rather than fail.
+            to_stderr(f"warning: the update will be refused: {refusal}")
+        result = diff_props(old_outs, new_inputs, self._settings.ignore_tags)
         return DiffResult(changes=result.changes, replaces=result.replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self._args(props)
+        refuse_past_expiration(args.protection, datetime.now(UTC))
         volume = parse_volume_arn(str(args.volume_arn))
         if isinstance(args.adopt_snapshot_id, str):
             return self._adopt(args, volume, args.adopt_snapshot_id)
@@ -112,11 +128,17 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs[CREATED_AT] = created.created_at.isoformat()
         if created.recovery_point_time is not None:
             outs[RECOVERY_POINT_TIME] = created.recovery_point_time
-        if args.wait_for_completion is True:
+        # EC2 archives only a completed snapshot: storage_tier="archive" waits for it.
+        if args.wait_for_completion is True or args.protection.storage_tier == ARCHIVE:
             ec2 = aws.ec2_client(volume.region, self._settings)
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
             outs.update(_described(info))
+        if declared_protection(outs):
+            ec2 = aws.ec2_client(volume.region, self._settings)
+            outs.update(
+                protect_or_roll_back(ec2, volume.arn, created, args.protection, self._policy)
+            )
         return CreateResult(created.snapshot_id, outs)
 
     def _adopt(self, args: SnapshotArgs, volume: VolumeArn, snapshot_id: str) -> CreateResult:
@@ -143,11 +165,15 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs = _outputs(args, volume, info.snapshot_id, state=info.state)
         outs.update(_described(info))
         outs["description"] = info.description
-        if args.wait_for_completion is True and info.state != "completed":
+        archive = args.protection.storage_tier == ARCHIVE
+        if (args.wait_for_completion is True or archive) and info.state != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             outs.update(
                 _described(aws.wait_for_snapshot_completed(ec2, snapshot_id, timeout, self._policy))
             )
+        if declared_protection(outs):  # not ours to delete if this fails: the error says why
+            tier = {STORAGE_TIER: info.storage_tier or "standard"}
+            outs.update(change_protection(ec2, snapshot_id, tier, args.protection, self._policy))
         return CreateResult(info.snapshot_id, outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -169,10 +195,19 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         )
         if info.description is not None:
             outs["description"] = info.description
+        if declared_protection(olds):
+            protection, refreshed = read_protection(ec2, info.snapshot_id, olds, info, self._policy)
+            outs.update(protection)
+            outs.update({k: v for k, v in refreshed.items() if v is not None})
+            for key in [k for k, v in refreshed.items() if v is None]:
+                outs.pop(key, None)
         return ReadResult(info.snapshot_id, outs, _refreshed_inputs(olds, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         old_outs = from_engine(olds)
+        refusal = lock_change_refusal(old_outs, from_engine(news), datetime.now(UTC))
+        if refusal is not None:  # before any call: EC2 would refuse it half-way through
+            raise ValueError(refusal)
         args = self._args(news)
         volume = parse_volume_arn(str(args.volume_arn))
         ec2 = aws.ec2_client(volume.region, self._settings)
@@ -181,12 +216,17 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         outs.update(_outputs(args, volume, id_, state=old_outs.get("state", "pending")))
         # The wait (which writes nothing) comes first: once the tags are written nothing may
         # fail any more, since the engine would keep the old outputs (see providers.rollback).
-        if args.wait_for_completion is True and outs["state"] != "completed":
+        archiving = args.protection.storage_tier == ARCHIVE != old_outs.get(STORAGE_TIER)
+        if (args.wait_for_completion is True or archiving) and outs["state"] != "completed":
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = aws.wait_for_snapshot_completed(
                 ec2, id_, timeout, self._policy, created_at=created_at
             )
             outs.update(_described(info))
+        # The lock (which fails the update with nothing else written) and the tier (a failure
+        # is a warning) before the tags, after which nothing may fail.
+        if declared_protection(outs) or declared_protection(old_outs):
+            outs.update(change_protection(ec2, id_, old_outs, args.protection, self._policy))
         old_tags = without_provider_tags(old_outs.get(TAGS_ALL, old_outs.get(TAGS)) or {})
         new_tags, ignore = known_tags(args.tags_all), self._settings.ignore_tags
 

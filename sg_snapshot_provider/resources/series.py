@@ -66,6 +66,18 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
     """All tags on the snapshots: the provider's ``aws:defaultTags`` merged under ``tags``."""
     keep_days: pulumi.Output[float | None]
     """Snapshots younger than this many days are kept besides the newest ``keep``, if set."""
+    storage_tier: pulumi.Output[str | None]
+    """``standard`` or ``archive`` for the snapshots but the newest, when declared."""
+    lock_mode: pulumi.Output[str | None]
+    """``governance`` or ``compliance``: each new snapshot's lock, when declared."""
+    lock_duration_days: pulumi.Output[float | None]
+    """Each new snapshot's lock length in days, when declared."""
+    lock_cool_off_hours: pulumi.Output[float | None]
+    """Each new compliance lock's cooling-off period, in hours, when declared."""
+    locked_until: pulumi.Output[dict[str, str] | None]
+    """Snapshot ID → when its lock ends, for the members beyond ``keep`` a lock still holds."""
+    archived_snapshot_ids: pulumi.Output[list[str] | None]
+    """The members the series archived."""
 
     def __init__(
         self,
@@ -78,6 +90,10 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         tags: pulumi.Input[Mapping[str, pulumi.Input[str]]] | None = None,
         wait_for_completion: pulumi.Input[bool] = False,
         completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
+        storage_tier: pulumi.Input[str] | None = None,
+        lock_mode: pulumi.Input[str] | None = None,
+        lock_duration_days: pulumi.Input[int] | None = None,
+        lock_cool_off_hours: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         keep_days: pulumi.Input[int] | None = None,
     ) -> None:
@@ -99,6 +115,13 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             older ones; if it fails or times out, the new snapshot is deleted and the step
             fails, the older ones untouched.
         :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
+        :param storage_tier: ``"archive"`` archives every completed snapshot but the newest;
+            ``"standard"`` restores the archived ones for good (docs/lifecycle.md).
+        :param lock_mode: ``"governance"`` or ``"compliance"``: each new snapshot is locked
+            for ``lock_duration_days`` (1 to 36,500); a rotation keeps a locked snapshot
+            (``locked_until``) until its lock ends, then deletes it.
+        :param lock_duration_days: Each new snapshot's lock length, in days.
+        :param lock_cool_off_hours: Compliance only: 1 to 72 hours of cooling-off.
         :param opts: Pulumi resource options.
         :param keep_days: Optional, 1 to 36500. A snapshot is then deleted only when it is
             beyond the newest ``keep`` *and* older than ``keep_days`` days (whichever rule
@@ -117,6 +140,10 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             "tags": tags,
             "wait_for_completion": wait_for_completion,
             "completion_timeout_seconds": completion_timeout_seconds,
+            "storage_tier": storage_tier,
+            "lock_mode": lock_mode,
+            "lock_duration_days": lock_duration_days,
+            "lock_cool_off_hours": lock_cool_off_hours,
         }
         if keep_days is not None:
             props["keep_days"] = keep_days

@@ -81,6 +81,26 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     volume_recovery_point_time: pulumi.Output[str | None]
     """When the recovery point the snapshot was taken from was made (ISO 8601), with
     ``from_recovery_point``."""
+    storage_tier: pulumi.Output[str | None]
+    """``standard`` or ``archive`` when declared (a refresh reads EC2's; docs/lifecycle.md)."""
+    restore_tier_days: pulumi.Output[float | None]
+    """The temporary restore of the archived snapshot, in days, when declared."""
+    lock_mode: pulumi.Output[str | None]
+    """``governance`` or ``compliance`` when a lock is declared."""
+    lock_duration_days: pulumi.Output[float | None]
+    """The lock's length in days, when declared so."""
+    lock_expiration_date: pulumi.Output[str | None]
+    """When the lock ends (ISO 8601, UTC), when declared so."""
+    lock_cool_off_hours: pulumi.Output[float | None]
+    """The compliance lock's cooling-off period, in hours, when declared."""
+    lock_state: pulumi.Output[str | None]
+    """``compliance-cooloff``, ``governance``, ``compliance`` or ``expired``, as EC2 said."""
+    lock_expires_on: pulumi.Output[str | None]
+    """When the lock ends, as EC2 said (ISO 8601, UTC; unknown while the snapshot is pending)."""
+    lock_cool_off_expires_on: pulumi.Output[str | None]
+    """When the compliance lock's cooling-off period ends, as EC2 said."""
+    lock_duration_start_time: pulumi.Output[str | None]
+    """When the lock's duration started (the snapshot's completion, if locked while pending)."""
 
     def __init__(
         self,
@@ -95,6 +115,12 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         from_recovery_point: pulumi.Input[bool] = False,
         adopt_snapshot_id: pulumi.Input[str] | None = None,
         adopt_from_owner: pulumi.Input[str] | None = None,
+        storage_tier: pulumi.Input[str] | None = None,
+        restore_tier_days: pulumi.Input[int] | None = None,
+        lock_mode: pulumi.Input[str] | None = None,
+        lock_duration_days: pulumi.Input[int] | None = None,
+        lock_expiration_date: pulumi.Input[str] | None = None,
+        lock_cool_off_hours: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """Take a snapshot of ``volume_arn``.
@@ -123,6 +149,19 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             names it), because that owner let it go (``retain_on_delete``, a destroyed stack).
             The owner tag then names this resource. Only read when adopting: a change plans
             nothing.
+        :param storage_tier: ``"standard"`` or ``"archive"`` (docs/lifecycle.md, "Archive
+            tier"): archive waits for completion, then archives; back to standard is a
+            permanent restore (up to 72 hours). Changed in place. None: left as EC2 has it.
+        :param restore_tier_days: With ``storage_tier="archive"``: restore the archived
+            snapshot for this many days (1 to 180), after which EC2 archives it again.
+        :param lock_mode: ``"governance"`` or ``"compliance"`` (docs/lifecycle.md, "Snapshot
+            lock"): nobody, ``pulumi destroy`` included, deletes the snapshot before the lock
+            ends; a compliance lock past its cooling-off period can only be lengthened.
+        :param lock_duration_days: The lock's length, 1 to 36,500 days (or
+            ``lock_expiration_date``, not both).
+        :param lock_expiration_date: When the lock ends, ISO 8601 with a UTC offset.
+        :param lock_cool_off_hours: Compliance only: 1 to 72 hours during which the lock can
+            still be changed or removed.
         :param opts: Pulumi resource options.
         """
         props: dict[str, Any] = {
@@ -143,6 +182,12 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
                 "the adopted snapshot's ID becomes the resource ID, which Pulumi never encrypts",
             ),
             "adopt_from_owner": adopt_from_owner,
+            "storage_tier": storage_tier,
+            "restore_tier_days": restore_tier_days,
+            "lock_mode": lock_mode,
+            "lock_duration_days": lock_duration_days,
+            "lock_expiration_date": lock_expiration_date,
+            "lock_cool_off_hours": lock_cool_off_hours,
         }
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))

@@ -31,6 +31,7 @@ COMMON_JSON_ERRORS: Final = frozenset(
 EC2_ERROR_CODES: Final = frozenset(
     {
         "FilterLimitExceeded",
+        "IncorrectState",
         "InvalidAction",
         "InvalidParameterCombination",
         "InvalidParameterValue",

@@ -752,3 +752,62 @@ def test_ec2_errors__documented_codes(emulator: Emulator, sg, ec2, ec2_unchecked
     assert all(f.response["ResponseMetadata"]["HTTPStatusCode"] == 400 for f in failures)
     assert all(f.response["Error"]["Message"] for f in failures)
     assert image_id in failures[2].response["Error"]["Message"]
+
+
+def test_ec2_lock_and_tier_answers__conform_to_the_model(emulator: Emulator, sg, ec2):
+    locked = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="l")["SnapshotId"]
+    archived = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="a")["SnapshotId"]
+
+    lock = ec2_answer(
+        ec2,
+        "LockSnapshot",
+        SnapshotId=locked,
+        LockMode="compliance",
+        LockDuration=3,
+        CoolOffPeriod=2,
+    )
+    described = ec2_answer(ec2, "DescribeLockedSnapshots", SnapshotIds=[locked])
+    ec2_answer(
+        ec2, "DescribeLockedSnapshots", Filters=[{"Name": "lock-state", "Values": ["expired"]}]
+    )
+    ec2_answer(ec2, "UnlockSnapshot", SnapshotId=locked)
+    ec2_answer(ec2, "ModifySnapshotTier", SnapshotId=archived, StorageTier="archive")
+    tiers = ec2_answer(
+        ec2, "DescribeSnapshotTierStatus", Filters=[{"Name": "snapshot-id", "Values": [archived]}]
+    )
+    ec2_answer(ec2, "RestoreSnapshotTier", SnapshotId=archived, TemporaryRestoreDays=2)
+    ec2_answer(ec2, "RestoreSnapshotTier", SnapshotId=archived, PermanentRestore=True)
+
+    assert lock["LockState"] == "compliance-cooloff"
+    assert "CoolOffPeriodExpiresOn" in lock
+    assert [s["SnapshotId"] for s in described["Snapshots"]] == [locked]
+    assert tiers["SnapshotTierStatuses"][0]["StorageTier"] == "archive"
+
+
+def test_ec2_lock_and_tier_errors__documented_codes(emulator: Emulator, sg, ec2, ec2_unchecked):
+    snapshot_id = sg.create_snapshot(VolumeARN=VOLUME_ARN, SnapshotDescription="d")["SnapshotId"]
+    ec2.lock_snapshot(SnapshotId=snapshot_id, LockMode="governance", LockDuration=1)
+    failures = [
+        ec2_failure(ec2.delete_snapshot, SnapshotId=snapshot_id),
+        ec2_failure(ec2.lock_snapshot, SnapshotId=snapshot_id, LockMode="governance"),
+        ec2_failure(ec2_unchecked.lock_snapshot, SnapshotId=snapshot_id),
+        ec2_failure(
+            ec2.lock_snapshot, SnapshotId="snap-xyz", LockMode="governance", LockDuration=1
+        ),
+        ec2_failure(
+            ec2.describe_locked_snapshots, Filters=[{"Name": "volume-id", "Values": ["v"]}]
+        ),
+        ec2_failure(ec2.restore_snapshot_tier, SnapshotId=snapshot_id, PermanentRestore=True),
+    ]
+
+    codes = [str(failure.response["Error"]["Code"]) for failure in failures]
+    assert codes == [
+        "IncorrectState",
+        "InvalidParameterCombination",
+        "MissingParameter",
+        "InvalidSnapshotID.Malformed",
+        "InvalidParameterValue",
+        "IncorrectState",
+    ]
+    assert set(codes) <= EC2_ERROR_CODES
+    assert all(f.response["Error"]["Message"] for f in failures)

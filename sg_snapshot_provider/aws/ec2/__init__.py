@@ -5,6 +5,8 @@
 - ``delete.py``: DeleteSnapshot;
 - ``batch.py``: reads of many threads batched into one DescribeSnapshots;
 - ``wait.py``: waiting for completion through one shared poller per client;
+- ``locks.py``: snapshot lock (lock, unlock, describe; what a delete that meets a lock means);
+- ``tier.py``: the archive tier (archive, restore, tier status);
 - ``visibility.py``: EC2's eventual consistency, which every call above allows for;
 - ``retention.py``: the snapshots a volume's schedule took, pruned by ``inputs.retention``'s
   rules (import it from its module: it is not re-exported).
@@ -26,7 +28,9 @@ from .find import (
     snapshot_ids_tagged,
     snapshot_info,
 )
+from .locks import LockInfo, describe_locks, lock_snapshot, unlock_snapshot
 from .tags import TAG_RESOURCES_MAX, update_snapshot_tags, update_tags_of_snapshots
+from .tier import TierInfo, archive_snapshot, describe_tiers, restore_snapshot
 from .visibility import visibility_seconds_left
 from .wait import POLL_GROWTH, SnapshotPoller, wait_for_snapshot_completed
 
@@ -36,16 +40,24 @@ __all__ = [
     "POLL_GROWTH",
     "TAG_RESOURCES_MAX",
     "BatchedReader",
+    "LockInfo",
     "SnapshotInfo",
     "SnapshotPoller",
+    "TierInfo",
+    "archive_snapshot",
     "delete_snapshot",
+    "describe_locks",
     "describe_snapshots_by_filter",
     "describe_snapshots_by_id",
+    "describe_tiers",
     "find_own_snapshot",
     "find_snapshot_by_id",
+    "lock_snapshot",
     "read_snapshot",
+    "restore_snapshot",
     "snapshot_ids_tagged",
     "snapshot_info",
+    "unlock_snapshot",
     "update_snapshot_tags",
     "update_tags_of_snapshots",
     "visibility_seconds_left",

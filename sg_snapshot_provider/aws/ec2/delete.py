@@ -21,6 +21,7 @@ from ..errors import (
 )
 from ..retry import RetryPolicy, Transient, call_with_retries
 from .find import find_snapshot_by_id
+from .locks import locked_delete_error
 from .visibility import not_visible_yet
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ def delete_snapshot(
             return False
         if is_snapshot_in_use(err):
             raise _in_use(err, snapshot_id, in_use_budget) from err
+        locked = locked_delete_error(client, err, snapshot_id, policy)
+        if locked is not None:  # never unlocked here: the delete fails, the state keeps it
+            raise locked from err
         if _gone_after_all(client, err, snapshot_id, policy, created_at):
             return True
         raise translate(err, operation, snapshot_id, action) from err

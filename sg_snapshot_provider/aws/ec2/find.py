@@ -39,6 +39,8 @@ class SnapshotInfo:
     owner_id: str | None = None
     state_message: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: ``standard`` or ``archive`` (None when EC2 does not say).
+    storage_tier: str | None = None
 
 
 def snapshot_info(snapshot: SnapshotTypeDef) -> SnapshotInfo:
@@ -54,6 +56,7 @@ def snapshot_info(snapshot: SnapshotTypeDef) -> SnapshotInfo:
         owner_id=snapshot.get("OwnerId"),
         state_message=snapshot.get("StateMessage") or None,
         tags={t["Key"]: t["Value"] for t in snapshot.get("Tags", [])},
+        storage_tier=snapshot.get("StorageTier"),
     )
 
 

@@ -1,0 +1,98 @@
+"""A series with locked and archived snapshots through the real plugin (the table of
+``test_series_lifecycle``): a rotation that meets a locked snapshot keeps it, plans nothing and
+calls nothing for it until its lock ends, then deletes it; a destroy deletes the rest and keeps
+the series in the state with the locked one; archiving spares the newest snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sg_snapshot_harness import Engine, PluginError, StepKind
+from sg_snapshot_harness.ec2 import Ec2View
+from sg_snapshot_provider.emulator import Emulator
+from tests.engine.test_series_lifecycle import (
+    CREATE_SNAPSHOT,
+    DELETE_SNAPSHOT,
+    DESCRIBE,
+    SeriesRunner,
+    Step,
+    destroy,
+    out_of_band,
+    plugin,  # noqa: F401 (the module's plugin fixture, with that module's timings)
+    refresh,
+    series,  # noqa: F401 (the engine of a series)
+    up,
+)
+
+LOCK = "ec2:LockSnapshot"
+DESCRIBE_LOCKED = "ec2:DescribeLockedSnapshots"
+MODIFY_TIER = "ec2:ModifySnapshotTier"
+DAY = 86400.0
+LOCKED: dict[str, Any] = {"keep": 1, "lock_mode": "compliance", "lock_duration_days": 2}
+ARCHIVED: dict[str, Any] = {"keep": 3, "storage_tier": "archive"}
+
+SCENARIOS: dict[str, list[Step]] = {
+    "rotation_meets_a_locked_snapshot": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, held=1, **LOCKED),
+        up(StepKind.SAME, **LOCKED),
+        # The older snapshot is beyond keep but locked: kept, its lock's end recorded.
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            LOCK,
+            DELETE_SNAPSHOT,
+            DESCRIBE_LOCKED,
+            held=2,
+            trigger="2",
+            **LOCKED,
+        ),
+        up(StepKind.SAME, held=2, trigger="2", **LOCKED),  # nothing planned while it holds
+        # Another rotation calls nothing for the member known to be locked.
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            LOCK,
+            DELETE_SNAPSHOT,
+            DESCRIBE_LOCKED,
+            held=3,
+            trigger="3",
+            **LOCKED,
+        ),
+        Step("destroy", expect=PluginError, aws=(DELETE_SNAPSHOT, DESCRIBE_LOCKED) * 3, held=3),
+        out_of_band("advance", seconds=3 * DAY),
+        refresh(StepKind.REFRESH, DESCRIBE, DESCRIBE_LOCKED, held=3),
+        up(StepKind.UPDATE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, held=1, trigger="3", **LOCKED),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    "archive_all_but_the_newest": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, held=2, trigger="2", **ARCHIVED
+        ),
+        up(StepKind.SAME, held=2, trigger="2", **ARCHIVED),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, held=3, trigger="3", **ARCHIVED
+        ),
+        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+    ],
+}
+
+
+class ProtectionRunner(SeriesRunner):
+    def __init__(self, engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
+        super().__init__(engine, emulator, ec2)
+        self.actions["advance"] = lambda step: emulator.advance_clock(
+            (step.inputs or {})["seconds"]
+        )
+
+
+@pytest.mark.parametrize("steps", list(SCENARIOS.values()), ids=list(SCENARIOS))
+def test_series_protection_lifecycle(
+    steps: list[Step],
+    series: Engine,  # noqa: F811
+    emulator: Emulator,
+    ec2: Ec2View,
+) -> None:
+    ProtectionRunner(series, emulator, ec2).play_all(steps)
