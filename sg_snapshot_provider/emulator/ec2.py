@@ -48,6 +48,7 @@ from urllib.parse import parse_qs
 from botocore.model import ListShape, Shape, StructureShape
 from moto.ec2.models import ec2_backends
 
+from . import snapshot_use
 from .exceptions import (
     FilterLimitExceeded,
     InvalidAction,
@@ -239,6 +240,7 @@ class Ec2Layer:
             "CreateSnapshot": self.snapshot_made,
             "CopySnapshot": self.snapshot_made,
             "RegisterImage": self.register_image,
+            **snapshot_use.handlers(self),  # sharing and restoring a snapshot
         }
 
     # lookups

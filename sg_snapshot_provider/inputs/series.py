@@ -44,6 +44,13 @@ from .common import (
     unknown_keys,
     without_ignored_tags,
 )
+from .restore_check import (
+    LAST_RESTORE_CHECK,
+    VERIFY_RESTORE,
+    RestoreCheck,
+    check_verify_restore,
+)
+from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
 
 # The snapshot resource's rules for these two inputs are the series' too.
 from .snapshot import (
@@ -76,6 +83,8 @@ INPUT_KEYS: Final = (
     COMPLETION_TIMEOUT_SECONDS,
     STACK_RESOURCE,
     CREATE_TOKEN,
+    SHARE_WITH_ACCOUNT_IDS,
+    VERIFY_RESTORE,
 )
 
 TAGS_ALL = "tags_all"
@@ -97,6 +106,7 @@ OUTPUT_KEYS: Final = (
     "gateway_arn",
     "volume_id",
     TAGS_ALL,
+    LAST_RESTORE_CHECK,
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN,)
@@ -108,6 +118,8 @@ UPDATE_KEYS: Final = (
     TAGS_ALL,
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
+    SHARE_WITH_ACCOUNT_IDS,
+    VERIFY_RESTORE,
 )
 
 #: What the series' snapshots are described as when no description is given.
@@ -136,6 +148,10 @@ class SeriesArgs:
     #: The token the series' next snapshot carries (made by check for each new trigger); None
     #: in inputs written before check made them.
     create_token: str | None = None
+    #: The accounts every snapshot is shared with (sorted); None: sharing is not managed.
+    share_with_account_ids: AccountIds | Unknown | None = None
+    #: The restore test of each new snapshot; None: none.
+    verify_restore: RestoreCheck | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -154,6 +170,12 @@ class SeriesArgs:
             props[STACK_RESOURCE] = self.stack_resource
         if self.create_token is not None:
             props[CREATE_TOKEN] = self.create_token
+        share = self.share_with_account_ids
+        if share is not None:
+            props[SHARE_WITH_ACCOUNT_IDS] = share if isinstance(share, Unknown) else list(share)
+        restore = self.verify_restore
+        if restore is not None:
+            props[VERIFY_RESTORE] = restore if isinstance(restore, Unknown) else restore.to_props()
         return props
 
     @property
@@ -218,6 +240,8 @@ def parse_series_args(
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
+    share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
+    restore = check_verify_restore(props.get(VERIFY_RESTORE), _region(volume_arn), failures)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -238,8 +262,17 @@ def parse_series_args(
         tags_all,
         stack_resource_tag(props.get(STACK_RESOURCE)),
         create_token_of(props),
+        share,
+        restore,
     )
     return args, []
+
+
+def _region(volume_arn: str | Unknown | None) -> str | Unknown | None:
+    """The region of a valid volume ARN (the restore test's zone must be in it)."""
+    if not isinstance(volume_arn, str):
+        return volume_arn
+    return volume_arn.split(":")[3]
 
 
 def check_trigger(value: Any, failures: list[Failure]) -> Scalar | Unknown | None:

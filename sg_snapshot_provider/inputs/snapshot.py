@@ -32,6 +32,7 @@ from .common import (
     unknown_keys,
     without_ignored_tags,
 )
+from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
 
 # Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
@@ -63,6 +64,7 @@ INPUT_KEYS: Final = (
     STACK_RESOURCE,
     CREATE_TOKEN,
     ADOPT_FROM_OWNER,
+    SHARE_WITH_ACCOUNT_IDS,
 )
 
 TAGS_ALL = "tags_all"
@@ -93,7 +95,13 @@ OUTPUT_KEYS: Final = (
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN, DESCRIPTION, TRIGGERS, FROM_RECOVERY_POINT, ADOPT_SNAPSHOT_ID)
-UPDATE_KEYS: Final = (TAGS, TAGS_ALL, WAIT_FOR_COMPLETION, COMPLETION_TIMEOUT_SECONDS)
+UPDATE_KEYS: Final = (
+    TAGS,
+    TAGS_ALL,
+    WAIT_FOR_COMPLETION,
+    COMPLETION_TIMEOUT_SECONDS,
+    SHARE_WITH_ACCOUNT_IDS,
+)
 
 DEFAULT_WAIT_FOR_COMPLETION: Final = False
 DEFAULT_COMPLETION_TIMEOUT_SECONDS: Final = 3600
@@ -127,10 +135,12 @@ class SnapshotArgs:
     create_token: str | None = None
     #: The owner tag value a snapshot to adopt may carry (None: only an unowned one or one's own).
     adopt_from_owner: str | Unknown | None = None
+    #: The accounts the snapshot is shared with (sorted); None: sharing is not managed.
+    share_with_account_ids: AccountIds | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
-        props = {
+        props: dict[str, Any] = {
             VOLUME_ARN: self.volume_arn,
             DESCRIPTION: self.description,
             TAGS: _copy(self.tags),
@@ -151,11 +161,17 @@ class SnapshotArgs:
             props[CREATE_TOKEN] = self.create_token
         if self.adopt_from_owner is not None:
             props[ADOPT_FROM_OWNER] = self.adopt_from_owner
+        if self.share_with_account_ids is not None:
+            props[SHARE_WITH_ACCOUNT_IDS] = _listed(self.share_with_account_ids)
         return props
 
 
 def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
     return value if isinstance(value, Unknown) else dict(value)
+
+
+def _listed(value: AccountIds | Unknown) -> list[str] | Unknown:
+    return value if isinstance(value, Unknown) else list(value)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -195,6 +211,7 @@ def parse_args(
     timeout = check_completion_timeout(props.get(COMPLETION_TIMEOUT_SECONDS), failures)
     triggers = _check_triggers(props.get(TRIGGERS), failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
+    share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -218,6 +235,7 @@ def parse_args(
         adopt,
         create_token_of(props),
         adopt_from_owner,
+        share,
     )
     return args, []
 

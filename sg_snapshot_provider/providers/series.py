@@ -46,7 +46,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..aws.clients import ec2_client, storagegateway_client
+from ..aws.clients import ec2_client, kms_client, storagegateway_client
 from ..aws.ec2 import (
     FILTER_VALUES_MAX,
     SnapshotInfo,
@@ -57,9 +57,15 @@ from ..aws.ec2 import (
 )
 from ..aws.errors import translate
 from ..aws.retry import to_stderr
-from ..aws.storagegateway import create_snapshot
-from ..errors import AwsOperationError, SnapshotSeriesDeleteError
+from ..aws.storagegateway import CreatedSnapshot, create_snapshot
+from ..errors import (
+    AwsOperationError,
+    RestoreCheckError,
+    SnapshotSeriesDeleteError,
+    SnapshotShareError,
+)
 from ..inputs.common import (
+    OWNER_TAG,
     Failure,
     TagChanges,
     VolumeArn,
@@ -67,6 +73,12 @@ from ..inputs.common import (
     resource_tags_from_actual,
     tag_changes,
     without_provider_tags,
+)
+from ..inputs.restore_check import (
+    LAST_RESTORE_CHECK,
+    RestoreCheck,
+    RestoreResult,
+    kept_volume_of,
 )
 from ..inputs.series import (
     INPUT_KEYS,
@@ -84,6 +96,7 @@ from ..inputs.series import (
     same_trigger,
     series_tags_from_actual,
 )
+from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts, sharing_changes
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -95,6 +108,16 @@ from .common import (
     with_create_token,
 )
 from .rollback import undone_on_failure
+from .sharing import (
+    delete_kept_volume,
+    described,
+    members_sharing,
+    per_member_changes,
+    roll_back_new_snapshot,
+    run_restore_test,
+    share_new_snapshot,
+    share_snapshots,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -131,9 +154,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self._args(props)
         volume = parse_volume_arn(str(args.volume_arn))
-        first = self._take_snapshot(volume, args)
+        first, checked = self._take_snapshot(volume, args)
         series_id = f"{SERIES_ID_PREFIX}{uuid.uuid4()}"
-        return CreateResult(series_id, _outputs(args, volume, [first]))
+        outs = _outputs(args, volume, [first])
+        if checked is not None:
+            outs[LAST_RESTORE_CHECK] = checked.to_output()
+        return CreateResult(series_id, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         old_outs = from_engine(olds)
@@ -150,20 +176,30 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         # preview compares with what EC2 has (providers.rollback). Tags go first, rather than
         # after the new snapshot, so that no failure can leave a snapshot the state misses.
         retagged = members
+        checked: RestoreResult | None = None
+        reshared: list[Member] = []
 
         def undo() -> None:
             if retagged and not changes.empty:
                 self._retag(ec2, retagged, tag_changes(new_tags, old_tags, ignore))
+            self._unshare(ec2, reshared, old_outs, args)
 
-        with undone_on_failure(undo, "tags of the older snapshots"):
+        with undone_on_failure(undo, "tags and sharing of the older snapshots"):
             if not changes.empty and members:
                 members = retagged = self._retag(ec2, members, changes)
+            reshared = self._reshare(ec2, members, old_outs, args)
             if not same_trigger(old_outs.get(TRIGGER), args.trigger):
-                members.insert(0, self._take_snapshot(volume, args))
+                member, checked = self._take_snapshot(volume, args)
+                members.insert(0, member)
         # 3. Only now that the newest exists: the oldest beyond keep (a failed delete is a
         # warning, never a failed update).
         members = self._delete_beyond_keep(id_, ec2, members, int(args.keep))  # type: ignore[arg-type]
-        return UpdateResult(_outputs(args, volume, members))
+        outs = _outputs(args, volume, members)
+        outs[LAST_RESTORE_CHECK] = old_outs.get(LAST_RESTORE_CHECK)
+        if checked is not None:
+            outs[LAST_RESTORE_CHECK] = checked.to_output()
+            self._replace_kept_volume(ec2, kept_volume_of(old_outs), args)
+        return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         olds = from_engine(props)
@@ -175,7 +211,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         kept = [m for m in members if m.snapshot_id in seen or self._young(m)]
         if not kept:
             return ReadResult(None, {})  # every snapshot was deleted out of band: drop it
-        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
+        outs = {k: v for k, v in olds.items() if k in (*INPUT_KEYS, LAST_RESTORE_CHECK)}
         ignore = self._settings.ignore_tags
         declared = ignore.without(olds.get(TAGS_ALL, olds.get(TAGS)) or {})
         # The provider's own tags and the ignored ones are never shown, diffed or removed.
@@ -191,6 +227,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         )
         outs.update(_volume_outputs(volume, ec2.meta.region_name))
         outs.update(members_to_outputs(kept))
+        declared_sharing = declared_accounts(olds)
+        if declared_sharing is not None:  # managed: drift on any snapshot shows
+            seen_ids = [m.snapshot_id for m in kept if m.snapshot_id in seen]
+            outs[SHARE_WITH_ACCOUNT_IDS] = members_sharing(
+                ec2, seen_ids, declared_sharing, self._policy
+            )
         # The inputs as EC2 now has them: a later diff compares with them, and
         # ignore_changes=["tags"] keeps tags added out of band (as for the snapshot).
         inputs = {key: outs[key] for key in INPUT_KEYS if key in outs}
@@ -204,6 +246,11 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         ec2 = ec2_client(volume.region if volume else _region_of(olds), self._settings)
         remaining: dict[str, Exception] = {}
         deleted: list[str] = []
+        kept_volume = kept_volume_of(olds)
+        try:
+            delete_kept_volume(ec2, kept_volume, self._timeout(olds), self._policy)
+        except (AwsOperationError, RestoreCheckError) as err:
+            remaining[str(kept_volume)] = err
         for member in reversed(members):  # oldest first, as a rotation would
             try:
                 delete_snapshot(ec2, member.snapshot_id, self._policy, created_at=_when(member))
@@ -216,10 +263,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
 
     # -- steps -----------------------------------------------------------------------------------
 
-    def _take_snapshot(self, volume: VolumeArn, args: SeriesArgs) -> Member:
+    def _take_snapshot(
+        self, volume: VolumeArn, args: SeriesArgs
+    ) -> tuple[Member, RestoreResult | None]:
         """One snapshot of the series, exactly once (the snapshot's create token); waited for
-        when asked, and deleted again if that wait fails (then the error says whether EC2
-        confirmed the delete)."""
+        when asked (or restore-tested), then restore-tested and shared as declared; deleted
+        again if any of that fails (then the error says whether EC2 confirmed the delete)."""
         client = storagegateway_client(volume.region, self._settings)
         created = create_snapshot(
             client,
@@ -232,11 +281,111 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             token=args.create_token,
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
         )
-        if args.wait_for_completion is True:
+        info: SnapshotInfo | None = None
+        if args.wait_for_completion is True or isinstance(args.verify_restore, RestoreCheck):
             ec2 = ec2_client(volume.region, self._settings)
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
-            wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
-        return Member(created.snapshot_id, created.created_at.isoformat())
+            info = wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
+        checked = self._test_and_share(volume, args, created, info)
+        return Member(created.snapshot_id, created.created_at.isoformat()), checked
+
+    def _test_and_share(
+        self,
+        volume: VolumeArn,
+        args: SeriesArgs,
+        created: CreatedSnapshot,
+        info: SnapshotInfo | None,
+    ) -> RestoreResult | None:
+        """The new snapshot's restore test, then its sharing (a snapshot is exposed only once
+        it restored). A failure deletes the new snapshot: the update fails with the series as
+        it was (the engine keeps the old outputs, which must not miss a snapshot)."""
+        accounts, check = args.share_with_account_ids, args.verify_restore
+        sharing = isinstance(accounts, tuple) and bool(accounts)
+        if not sharing and not isinstance(check, RestoreCheck):
+            return None
+        ec2 = ec2_client(volume.region, self._settings)
+        checked = None
+        try:
+            if info is None:
+                info = described(ec2, created.snapshot_id, self._policy, created.created_at)
+            if isinstance(check, RestoreCheck):
+                timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+                owner = args.stack_resource
+                tags = {OWNER_TAG: owner} if isinstance(owner, str) else {}
+                checked = run_restore_test(ec2, info, check, timeout, self._policy, tags)
+            if sharing:
+                kms = self._kms(volume.region)
+                share_new_snapshot(ec2, kms, info, accounts, self._policy)  # type: ignore[arg-type]
+        except (SnapshotShareError, AwsOperationError, RestoreCheckError) as err:
+            if checked is not None and checked.volume_id is not None:
+                delete_kept_volume(ec2, checked.volume_id, 60.0, self._policy)
+            raise roll_back_new_snapshot(ec2, volume.arn, created, err, self._policy) from err
+        return checked
+
+    def _kms(self, region: str | None) -> Any:
+        return lambda: kms_client(region, self._settings)
+
+    def _reshare(
+        self, ec2: EC2Client, members: list[Member], old_outs: Mapping[str, Any], args: SeriesArgs
+    ) -> list[Member]:
+        """A changed list applies to every current snapshot of the series: only the
+        difference, from the state's list (or, when sharing was not managed before, from what
+        EC2 says of each). An input removed stops the sharing it had declared. Returns the
+        snapshots changed."""
+        old, new = declared_accounts(old_outs), args.share_with_account_ids
+        wanted = new if isinstance(new, tuple) else ()
+        if (old is None and new is None) or old == wanted or not members:
+            return []
+        by_id = {m.snapshot_id: m for m in members}
+
+        def describe(ids: list[str]) -> list[SnapshotInfo]:
+            seen = self._describe(ec2, [by_id[i] for i in ids])
+            return [seen[i] for i in ids if i in seen]
+
+        share_snapshots(
+            ec2,
+            self._kms(ec2.meta.region_name),
+            list(by_id),
+            per_member_changes(ec2, old, wanted, self._policy),
+            describe,
+            self._policy,
+        )
+        return members
+
+    def _unshare(
+        self, ec2: EC2Client, members: list[Member], old_outs: Mapping[str, Any], args: SeriesArgs
+    ) -> None:
+        """Undo :meth:`_reshare` after a later failure, when the state's list is known."""
+        old, new = declared_accounts(old_outs), args.share_with_account_ids
+        if not members or old is None:
+            return
+        back = sharing_changes(new if isinstance(new, tuple) else (), old)
+        share_snapshots(
+            ec2,
+            self._kms(ec2.meta.region_name),
+            [m.snapshot_id for m in members],
+            lambda _: back,
+            lambda _: [],  # only accounts the snapshots had: nothing new to refuse
+            self._policy,
+        )
+
+    def _replace_kept_volume(
+        self, ec2: EC2Client, old_volume: str | None, args: SeriesArgs
+    ) -> None:
+        """A newer test replaces the volume an older one kept; a failed delete is a warning
+        (the update must not fail once the new snapshot exists)."""
+        try:
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            delete_kept_volume(ec2, old_volume, timeout, self._policy)
+        except (AwsOperationError, RestoreCheckError) as err:
+            to_stderr(
+                f"warning: deleting the earlier restore test's volume {old_volume} failed: "
+                f"{err} Delete it with aws ec2 delete-volume --volume-id {old_volume}."
+            )
+
+    def _timeout(self, props: Mapping[str, Any]) -> float:
+        value = props.get("completion_timeout_seconds")
+        return float(value) if isinstance(value, int | float) else 3600.0
 
     def _retag(self, ec2: EC2Client, members: list[Member], changes: TagChanges) -> list[Member]:
         """The tag changes on every snapshot of the series: one DeleteTags and one CreateTags
