@@ -368,6 +368,7 @@ class Ec2Layer:
         match = _CREATED_SNAPSHOT.search(answer.body) if answer.status == 200 else None
         if match is not None:
             self.visibility.created(match[1].decode())
+            snapshot_use.inherit_key(request, match[1].decode())
         return answer
 
     def register_image(self, request: Ec2Request, run_moto: RunMoto) -> Answer:

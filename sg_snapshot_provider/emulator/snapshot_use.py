@@ -13,6 +13,7 @@ nothing. Real behaviour reproduced, and from where:
 * A snapshot encrypted with the default EBS key (``alias/aws/ebs``) cannot be shared:
   ``OperationNotPermitted: Encrypted snapshots with EBS default key cannot be shared`` (as
   EC2 answered packer, hashicorp/packer#7499); an encrypted snapshot cannot be made public.
+* An encrypted snapshot is described with its volume's ``KmsKeyId`` (moto leaves it out).
 * CreateVolume needs ``AvailabilityZone`` or ``AvailabilityZoneId`` (botocore marks neither
   required; EC2 wants one): ``MissingParameter``; a zone that is not one of the region's is
   ``InvalidZone.NotFound``; ``Size`` smaller than the snapshot is ``InvalidParameterValue``
@@ -66,6 +67,15 @@ def handlers(layer: Ec2Layer) -> dict[str, Handler]:
         "DescribeSnapshotAttribute": lambda r, run: describe_snapshot_attribute(layer, r, run),
         "CreateVolume": lambda r, run: create_volume(layer, r, run),
     }
+
+
+def inherit_key(request: Ec2Request, snapshot_id: str) -> None:
+    """An encrypted snapshot is encrypted with its volume's key, and DescribeSnapshots says
+    which (``KmsKeyId``); moto leaves it out."""
+    snapshot = request.backend.snapshots.get(snapshot_id)
+    volume = getattr(snapshot, "volume", None)
+    if snapshot is not None and snapshot.encrypted and not getattr(snapshot, "kms_key_id", None):
+        snapshot.kms_key_id = getattr(volume, "kms_key_id", None)
 
 
 def _snapshot(layer: Ec2Layer, request: Ec2Request) -> Any:

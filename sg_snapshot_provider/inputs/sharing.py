@@ -108,10 +108,10 @@ def accounts_of_members(
 
 
 def is_default_ebs_key(kms_key_id: str | None, default_key_ids: Iterable[str]) -> bool:
-    """Whether a snapshot's ``KmsKeyId`` (an ARN or an ID) names the default EBS key, whose
-    ARN and ID are ``default_key_ids`` (from KMS DescribeKey of the alias)."""
+    """Whether an encrypted snapshot's ``KmsKeyId`` (an ARN or an ID) names the default EBS
+    key, whose ARN and ID are ``default_key_ids`` (from KMS DescribeKey of the alias)."""
     if not kms_key_id:
-        return False
+        return True  # encrypted, and EC2 names no key of its own: assume the default one
     names = {kms_key_id, kms_key_id.rpartition("/")[2]}
     return bool(names & set(default_key_ids))
 

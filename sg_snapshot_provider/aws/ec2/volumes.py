@@ -38,10 +38,11 @@ def restore_test(
     """Restore ``snapshot`` (completed) to a volume in ``check.availability_zone`` and check it.
     Returns the result; raises :class:`RestoreCheckError` (one sentence) after deleting the
     volume when the test fails."""
-    volume_id = _create_volume(client, snapshot.snapshot_id, check.availability_zone, tags, policy)
+    volume_id, size = _create_volume(
+        client, snapshot.snapshot_id, check.availability_zone, tags, policy
+    )
     try:
-        volume = _wait(client, "volume_available", volume_id, timeout_seconds, policy)
-        size = int(volume.get("Size", 0))
+        _wait(client, "volume_available", volume_id, timeout_seconds, policy)
         wanted = snapshot.volume_size_gib or 0
         if size < wanted:
             raise RestoreCheckError(
@@ -68,7 +69,8 @@ def _create_volume(
     zone: str,
     tags: Mapping[str, str] | None,
     policy: RetryPolicy,
-) -> str:
+) -> tuple[str, int]:
+    """The new volume's ID and size (GiB), as CreateVolume answers them."""
     # A client token makes CreateVolume idempotent: a retry after a lost answer makes no
     # second volume.
     request: dict[str, Any] = {
@@ -92,12 +94,12 @@ def _create_volume(
             f"restore test of EBS snapshot {snapshot_id}: "
             f"{translate(err, 'creating a volume from', snapshot_id, 'ec2:CreateVolume')}"
         ) from err
-    return str(answer["VolumeId"])
+    return str(answer["VolumeId"]), int(answer.get("Size", 0))
 
 
 def _wait(
     client: EC2Client, waiter_name: str, volume_id: str, timeout: float, policy: RetryPolicy
-) -> dict[str, Any]:
+) -> None:
     """botocore's waiter, polling every ``poll_initial_seconds`` up to ``timeout`` in all."""
     delay = max(policy.timings.poll_initial_seconds, 0.01)
     attempts = max(1, math.ceil(timeout / delay))
@@ -110,11 +112,6 @@ def _wait(
             f"restore test: volume {volume_id} did not reach the expected state "
             f"({waiter_name}); last seen {state}"
         ) from err
-    if waiter_name != "volume_available":
-        return {}
-    described = call_with_retries(lambda: client.describe_volumes(VolumeIds=[volume_id]), policy)
-    volumes = described.get("Volumes", [])
-    return dict(volumes[0]) if volumes else {}
 
 
 def _last_state(response: Any) -> str:
