@@ -66,7 +66,7 @@ def check_verify_restore(
         failures.append(
             Failure(zone_path, f"{AVAILABILITY_ZONE} must be a zone name such as us-east-1a")
         )
-    elif isinstance(zone, str) and isinstance(region, str) and not zone.startswith(f"{region}"):
+    elif isinstance(zone, str) and isinstance(region, str) and not _in_region(zone, region):
         failures.append(
             Failure(
                 zone_path,
@@ -83,6 +83,13 @@ def check_verify_restore(
     if contains_unknown(dict(value)):
         return Unknown()
     return RestoreCheck(str(zone), bool(keep))
+
+
+def _in_region(zone: str, region: str) -> bool:
+    """``us-east-1a`` and ``us-east-1-bos-1a`` are zones of ``us-east-1``; ``us-east-11a`` is
+    not."""
+    rest = zone[len(region) :] if zone.startswith(region) else ""
+    return bool(re.fullmatch(r"(-[a-z]+-[0-9]+)?[a-z]", rest))
 
 
 def restore_check_of(props: Mapping[str, Any]) -> RestoreCheck | None:
