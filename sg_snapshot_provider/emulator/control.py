@@ -41,6 +41,7 @@ from .ec2 import Ec2Layer
 from .exceptions import ControlError
 from .faults import Call, Fault, FaultTable
 from .models import DEFAULT_TIMEZONE, StorageGatewayModel, set_snapshot_state
+from .rbin import RecycleBin
 from .validation import service_model
 from .visibility import VisibilityLag
 
@@ -56,6 +57,7 @@ class EmulatorState:
         self.visibility = VisibilityLag(visibility_lag_seconds)
         self.model = StorageGatewayModel(pending_seconds, self.visibility.created)
         self.ec2 = Ec2Layer(self.visibility)
+        self.rbin = RecycleBin()  # moto has no Recycle Bin
         self.faults = FaultTable()
         self.calls: list[Call] = []
 
@@ -63,6 +65,7 @@ class EmulatorState:
         self.model.reset()
         self.visibility.reset()
         self.ec2.reset()
+        self.rbin.reset()
         self.faults.clear()
         self.calls.clear()
         # Forgets every moto backend, EC2 snapshots and tags included.
