@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -64,6 +64,14 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
     """The gateway volume's ID (``vol-…``)."""
     tags_all: pulumi.Output[dict[str, str]]
     """All tags on the snapshots: the provider's ``aws:defaultTags`` merged under ``tags``."""
+    share_with_account_ids: pulumi.Output[list[str] | None]
+    """The accounts every snapshot is shared with (sorted), when declared."""
+    verify_restore: pulumi.Output[dict[str, Any] | None]
+    """The restore test of each new snapshot, when declared."""
+    last_restore_check: pulumi.Output[dict[str, Any] | None]
+    """The latest restore test: ``time`` (ISO 8601), ``snapshot_id``, ``result``
+    (``passed``; a failed test fails the update instead), ``volume_size_gib``, and
+    ``volume_id`` when the volume was kept."""
 
     def __init__(
         self,
@@ -77,6 +85,8 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         wait_for_completion: pulumi.Input[bool] = False,
         completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
+        share_with_account_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        verify_restore: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | None = None,
     ) -> None:
         """Keep the newest ``keep`` snapshots of ``volume_arn``, one per ``trigger`` value.
 
@@ -97,6 +107,20 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             fails, the older ones untouched.
         :param completion_timeout_seconds: Bound of that wait (0 < seconds ≤ 86400).
         :param opts: Pulumi resource options.
+        :param share_with_account_ids: AWS account IDs (12 digits each) that may create
+            volumes from every snapshot of the series (EC2's ``createVolumePermission``),
+            changed in place on every current snapshot; each new snapshot is shared once its
+            restore test (if any) passed; rotation still deletes the oldest. Given, even
+            empty, it is the exact list: a refresh shows accounts added outside Pulumi, the
+            next update removes them; removed from the program, the sharing it declared stops.
+            A snapshot encrypted with the default EBS key cannot be shared. See
+            docs/lifecycle.md, "Sharing".
+        :param verify_restore: Restore-test each new snapshot: ``{"availability_zone":
+            "us-east-1a", "keep_volume": False}`` makes an EBS volume from it in that zone of
+            the volume's region, waits until it is available, checks its size and deletes it
+            (``keep_volume``: keeps the latest test's volume until the next test or the
+            destroy). A failed test fails the update and deletes the new snapshot. The result
+            is in ``last_restore_check``. See docs/lifecycle.md, "Restore testing".
         """
         props: dict[str, Any] = {
             # The snapshots' owner tag, so that one left by a deployment killed mid-step can be
@@ -110,6 +134,11 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             "wait_for_completion": wait_for_completion,
             "completion_timeout_seconds": completion_timeout_seconds,
         }
+        # Left out, neither is managed: nothing changes for series made before they existed.
+        if share_with_account_ids is not None:
+            props["share_with_account_ids"] = share_with_account_ids
+        if verify_restore is not None:
+            props["verify_restore"] = verify_restore
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(series.OUTPUT_KEYS))
         with_secret_carriers(props)
