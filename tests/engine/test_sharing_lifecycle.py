@@ -44,6 +44,11 @@ ZONE = {"availability_zone": "us-east-1a"}
 KEEP = {"availability_zone": "us-east-1b", "keep_volume": True}
 
 
+def share(*accounts: Any) -> dict[str, Any]:
+    """The ``share_with_account_ids`` input (typed loosely: rows also pass malformed lists)."""
+    return {SHARE: list(accounts)}
+
+
 def shared_with(client: Any, snapshot_id: str) -> set[str]:
     answer = client.describe_snapshot_attribute(
         SnapshotId=snapshot_id, Attribute="createVolumePermission"
@@ -75,31 +80,31 @@ def out_of_band(action: str, **values: Any) -> single.Step:
 
 SNAPSHOT_SCENARIOS: dict[str, list[single.Step]] = {
     "share_update_in_place_only_the_difference": [
-        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **{SHARE: [A]}),
-        up(StepKind.SAME, **{SHARE: [A]}),
-        up(StepKind.SAME, **{SHARE: [A, A]}),  # repeats and order plan nothing
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **share(A)),
+        up(StepKind.SAME, **share(A)),
+        up(StepKind.SAME, **share(A, A)),  # repeats and order plan nothing
         # the state knows the snapshot is not encrypted: no read before the add
-        up(StepKind.UPDATE, MODIFY, **{SHARE: [B, A]}),
-        up(StepKind.UPDATE, MODIFY, **{SHARE: [B]}),
-        up(StepKind.UPDATE, MODIFY, MODIFY, **{SHARE: [A]}),
-        up(StepKind.UPDATE, MODIFY, **{SHARE: []}),
-        up(StepKind.SAME, **{SHARE: []}),
+        up(StepKind.UPDATE, MODIFY, **share(B, A)),
+        up(StepKind.UPDATE, MODIFY, **share(B)),
+        up(StepKind.UPDATE, MODIFY, MODIFY, **share(A)),
+        up(StepKind.UPDATE, MODIFY, **share()),
+        up(StepKind.SAME, **share()),
         single.destroy(DELETE_SNAPSHOT),
     ],
     "refresh_shows_an_account_added_out_of_band": [
-        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **{SHARE: [A]}),
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **share(A)),
         out_of_band("share_out_of_band", account=C),
         single.refresh(StepKind.REFRESH, DESCRIBE, ATTRIBUTE),
-        up(StepKind.UPDATE, MODIFY, **{SHARE: [A]}),
-        up(StepKind.SAME, **{SHARE: [A]}),
+        up(StepKind.UPDATE, MODIFY, **share(A)),
+        up(StepKind.SAME, **share(A)),
         out_of_band("unshare_out_of_band", account=A),
         single.refresh(StepKind.REFRESH, DESCRIBE, ATTRIBUTE),
-        up(StepKind.UPDATE, MODIFY, **{SHARE: [A]}),
+        up(StepKind.UPDATE, MODIFY, **share(A)),
     ],
     "sharing_added_later_then_removed": [
         single.CREATE,
         # not managed before: what EC2 has is read first, then the snapshot (its key)
-        up(StepKind.UPDATE, ATTRIBUTE, DESCRIBE, MODIFY, **{SHARE: [A, B]}),
+        up(StepKind.UPDATE, ATTRIBUTE, DESCRIBE, MODIFY, **share(A, B)),
         # the input removed: the sharing it declared stops, and is no longer managed
         up(StepKind.UPDATE, MODIFY),
         single.refresh(StepKind.REFRESH, DESCRIBE),
@@ -111,21 +116,21 @@ SNAPSHOT_SCENARIOS: dict[str, list[single.Step]] = {
         single.refresh(StepKind.REFRESH, DESCRIBE),
         up(StepKind.SAME),
         # declaring an empty list manages it: the account found is removed
-        up(StepKind.UPDATE, ATTRIBUTE, MODIFY, **{SHARE: []}),
+        up(StepKind.UPDATE, ATTRIBUTE, MODIFY, **share()),
     ],
     "bad_account_ids_stop_before_aws": [
-        up(CheckFailedError, **{SHARE: ["12345678901"]}),
-        up(CheckFailedError, **{SHARE: ["all"]}),
-        up(CheckFailedError, **{SHARE: A}),
-        up(CheckFailedError, **{SHARE: [123456789012]}),
+        up(CheckFailedError, **share("12345678901")),
+        up(CheckFailedError, **share("all")),
+        up(CheckFailedError, share_with_account_ids=A),
+        up(CheckFailedError, **share(123456789012)),
         single.CREATE,
-        up(CheckFailedError, **{SHARE: ["1234567890123"]}),
+        up(CheckFailedError, **share("1234567890123")),
         up(StepKind.SAME),
     ],
     "a_failed_share_deletes_the_new_snapshot": [
         out_of_band("fault", operation="ModifySnapshotAttribute", code="UnauthorizedOperation"),
-        up(PluginError, CREATE_SNAPSHOT, DESCRIBE, MODIFY, DELETE_SNAPSHOT, **{SHARE: [A]}),
-        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **{SHARE: [A]}),
+        up(PluginError, CREATE_SNAPSHOT, DESCRIBE, MODIFY, DELETE_SNAPSHOT, **share(A)),
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **share(A)),
     ],
 }
 
@@ -214,24 +219,20 @@ def last_check(result: str = "passed") -> Callable[[dict[str, Any]], bool]:
 
 SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
     "series_shares_every_member": [
-        s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=1, **{SHARE: [A]}),
-        s_up(StepKind.SAME, held=1, **{SHARE: [A]}),
+        s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=1, **share(A)),
+        s_up(StepKind.SAME, held=1, **share(A)),
         # a new snapshot is shared with the list
-        s_up(
-            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=2, trigger="2", **{SHARE: [A]}
-        ),
+        s_up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=2, trigger="2", **share(A)),
         # a new list applies to every current snapshot: one read (the keys), one add each
-        s_up(StepKind.UPDATE, DESCRIBE, MODIFY, MODIFY, held=2, trigger="2", **{SHARE: [A, B]}),
+        s_up(StepKind.UPDATE, DESCRIBE, MODIFY, MODIFY, held=2, trigger="2", **share(A, B)),
         # removing costs no read
-        s_up(StepKind.UPDATE, MODIFY, MODIFY, held=2, trigger="2", **{SHARE: [B]}),
+        s_up(StepKind.UPDATE, MODIFY, MODIFY, held=2, trigger="2", **share(B)),
         s_out_of_band("share_out_of_band", position=1, account=C),
         series_table.refresh(StepKind.REFRESH, DESCRIBE, ATTRIBUTE, ATTRIBUTE, held=2),
-        s_up(StepKind.UPDATE, MODIFY, MODIFY, held=2, trigger="2", **{SHARE: [B]}),
-        s_up(StepKind.SAME, held=2, trigger="2", **{SHARE: [B]}),
+        s_up(StepKind.UPDATE, MODIFY, MODIFY, held=2, trigger="2", **share(B)),
+        s_up(StepKind.SAME, held=2, trigger="2", **share(B)),
         # rotation deletes the oldest shared member: the series declared its sharing
-        s_up(
-            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=3, trigger="3", **{SHARE: [B]}
-        ),
+        s_up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=3, trigger="3", **share(B)),
         s_up(
             StepKind.UPDATE,
             CREATE_SNAPSHOT,
@@ -240,7 +241,7 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             DELETE_SNAPSHOT,
             held=3,
             trigger="4",
-            **{SHARE: [B]},
+            **share(B),
         ),
         series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
@@ -256,7 +257,7 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             MODIFY,
             held=2,
             trigger="2",
-            **{SHARE: [A]},
+            **share(A),
         ),
         s_up(StepKind.UPDATE, MODIFY, MODIFY, held=2, trigger="2"),
         s_up(StepKind.SAME, held=2, trigger="2"),
@@ -289,10 +290,10 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             held=3,
             trigger="3",
             verify_restore=ZONE,
-            **{SHARE: [A]},
+            **share(A),
         ),
         # no longer asked: recorded, nothing tested
-        s_up(StepKind.UPDATE, held=3, trigger="3", **{SHARE: [A]}),
+        s_up(StepKind.UPDATE, held=3, trigger="3", **share(A)),
         series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_failed_restore_test_leaves_nothing_behind": [
