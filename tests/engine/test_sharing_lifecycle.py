@@ -101,6 +101,13 @@ SNAPSHOT_SCENARIOS: dict[str, list[single.Step]] = {
         single.refresh(StepKind.REFRESH, DESCRIBE, ATTRIBUTE),
         up(StepKind.UPDATE, MODIFY, **share(A)),
     ],
+    "a_snapshot_made_public_out_of_band_is_made_private": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **share(A)),
+        out_of_band("make_public_out_of_band"),
+        single.refresh(StepKind.REFRESH, DESCRIBE, ATTRIBUTE),
+        up(StepKind.UPDATE, MODIFY, **share(A)),
+        up(StepKind.SAME, **share(A)),
+    ],
     "sharing_added_later_then_removed": [
         single.CREATE,
         # not managed before: what EC2 has is read first, then the snapshot (its key)
@@ -148,6 +155,12 @@ class SharingRunner(single.LifecycleRunner):
                     client, self._current_id(), "remove", (step.inputs or {})["account"]
                 ),
                 "fault": lambda step: emulator.inject_fault(status=403, **(step.inputs or {})),
+                "make_public_out_of_band": lambda _: client.modify_snapshot_attribute(
+                    SnapshotId=self._current_id(),
+                    Attribute="createVolumePermission",
+                    OperationType="add",
+                    GroupNames=["all"],
+                ),
             }
         )
 
