@@ -92,14 +92,6 @@ def _in_region(zone: str, region: str) -> bool:
     return bool(re.fullmatch(r"(-[a-z]+-[0-9]+)?[a-z]", rest))
 
 
-def restore_check_of(props: Mapping[str, Any]) -> RestoreCheck | None:
-    """The restore test (checked) inputs or outputs ask for."""
-    value = props.get(VERIFY_RESTORE)
-    if not isinstance(value, Mapping) or not isinstance(value.get(AVAILABILITY_ZONE), str):
-        return None
-    return RestoreCheck(str(value[AVAILABILITY_ZONE]), value.get(KEEP_VOLUME) is True)
-
-
 @dataclass(frozen=True)
 class RestoreResult:
     """What one restore test found: the ``last_restore_check`` output."""

@@ -57,15 +57,13 @@ from ..aws.ec2 import (
 )
 from ..aws.errors import translate
 from ..aws.retry import to_stderr
-from ..aws.storagegateway import CreatedSnapshot, create_snapshot
+from ..aws.storagegateway import create_snapshot
 from ..errors import (
     AwsOperationError,
     RestoreCheckError,
     SnapshotSeriesDeleteError,
-    SnapshotShareError,
 )
 from ..inputs.common import (
-    OWNER_TAG,
     Failure,
     TagChanges,
     VolumeArn,
@@ -96,7 +94,7 @@ from ..inputs.series import (
     same_trigger,
     series_tags_from_actual,
 )
-from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts, sharing_changes
+from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -110,13 +108,11 @@ from .common import (
 from .rollback import undone_on_failure
 from .sharing import (
     delete_kept_volume,
-    described,
     members_sharing,
-    per_member_changes,
-    roll_back_new_snapshot,
-    run_restore_test,
-    share_new_snapshot,
-    share_snapshots,
+    replace_kept_volume,
+    reshare_members,
+    test_and_share,
+    unshare_members,
 )
 
 if TYPE_CHECKING:
@@ -177,17 +173,25 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         # after the new snapshot, so that no failure can leave a snapshot the state misses.
         retagged = members
         checked: RestoreResult | None = None
-        reshared: list[Member] = []
+        reshared: list[str] = []
 
         def undo() -> None:
             if retagged and not changes.empty:
                 self._retag(ec2, retagged, tag_changes(new_tags, old_tags, ignore))
-            self._unshare(ec2, reshared, old_outs, args)
+            unshare_members(ec2, self._kms(volume.region), reshared, old_outs, args, self._policy)
 
         with undone_on_failure(undo, "tags and sharing of the older snapshots"):
             if not changes.empty and members:
                 members = retagged = self._retag(ec2, members, changes)
-            reshared = self._reshare(ec2, members, old_outs, args)
+            reshared = reshare_members(
+                ec2,
+                self._kms(volume.region),
+                [m.snapshot_id for m in members],
+                old_outs,
+                args,
+                lambda ids: self._describe(ec2, [Member(i) for i in ids]),
+                self._policy,
+            )
             if not same_trigger(old_outs.get(TRIGGER), args.trigger):
                 member, checked = self._take_snapshot(volume, args)
                 members.insert(0, member)
@@ -198,7 +202,8 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         outs[LAST_RESTORE_CHECK] = old_outs.get(LAST_RESTORE_CHECK)
         if checked is not None:
             outs[LAST_RESTORE_CHECK] = checked.to_output()
-            self._replace_kept_volume(ec2, kept_volume_of(old_outs), args)
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            replace_kept_volume(ec2, kept_volume_of(old_outs), timeout, self._policy)
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -286,102 +291,13 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             ec2 = ec2_client(volume.region, self._settings)
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
             info = wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
-        checked = self._test_and_share(volume, args, created, info)
-        return Member(created.snapshot_id, created.created_at.isoformat()), checked
-
-    def _test_and_share(
-        self,
-        volume: VolumeArn,
-        args: SeriesArgs,
-        created: CreatedSnapshot,
-        info: SnapshotInfo | None,
-    ) -> RestoreResult | None:
-        """The new snapshot's restore test, then its sharing (a snapshot is exposed only once
-        it restored). A failure deletes the new snapshot: the update fails with the series as
-        it was (the engine keeps the old outputs, which must not miss a snapshot)."""
-        accounts, check = args.share_with_account_ids, args.verify_restore
-        sharing = isinstance(accounts, tuple) and bool(accounts)
-        if not sharing and not isinstance(check, RestoreCheck):
-            return None
         ec2 = ec2_client(volume.region, self._settings)
-        checked = None
-        try:
-            if info is None:
-                info = described(ec2, created.snapshot_id, self._policy, created.created_at)
-            if isinstance(check, RestoreCheck):
-                timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
-                owner = args.stack_resource
-                tags = {OWNER_TAG: owner} if isinstance(owner, str) else {}
-                checked = run_restore_test(ec2, info, check, timeout, self._policy, tags)
-            if sharing:
-                kms = self._kms(volume.region)
-                share_new_snapshot(ec2, kms, info, accounts, self._policy)  # type: ignore[arg-type]
-        except (SnapshotShareError, AwsOperationError, RestoreCheckError) as err:
-            if checked is not None and checked.volume_id is not None:
-                delete_kept_volume(ec2, checked.volume_id, 60.0, self._policy)
-            raise roll_back_new_snapshot(ec2, volume.arn, created, err, self._policy) from err
-        return checked
+        kms = self._kms(volume.region)
+        checked = test_and_share(ec2, kms, args, volume.arn, created, info, self._policy)
+        return Member(created.snapshot_id, created.created_at.isoformat()), checked
 
     def _kms(self, region: str | None) -> Any:
         return lambda: kms_client(region, self._settings)
-
-    def _reshare(
-        self, ec2: EC2Client, members: list[Member], old_outs: Mapping[str, Any], args: SeriesArgs
-    ) -> list[Member]:
-        """A changed list applies to every current snapshot of the series: only the
-        difference, from the state's list (or, when sharing was not managed before, from what
-        EC2 says of each). An input removed stops the sharing it had declared. Returns the
-        snapshots changed."""
-        old, new = declared_accounts(old_outs), args.share_with_account_ids
-        wanted = new if isinstance(new, tuple) else ()
-        if (old is None and new is None) or old == wanted or not members:
-            return []
-        by_id = {m.snapshot_id: m for m in members}
-
-        def describe(ids: list[str]) -> list[SnapshotInfo]:
-            seen = self._describe(ec2, [by_id[i] for i in ids])
-            return [seen[i] for i in ids if i in seen]
-
-        share_snapshots(
-            ec2,
-            self._kms(ec2.meta.region_name),
-            list(by_id),
-            per_member_changes(ec2, old, wanted, self._policy),
-            describe,
-            self._policy,
-        )
-        return members
-
-    def _unshare(
-        self, ec2: EC2Client, members: list[Member], old_outs: Mapping[str, Any], args: SeriesArgs
-    ) -> None:
-        """Undo :meth:`_reshare` after a later failure, when the state's list is known."""
-        old, new = declared_accounts(old_outs), args.share_with_account_ids
-        if not members or old is None:
-            return
-        back = sharing_changes(new if isinstance(new, tuple) else (), old)
-        share_snapshots(
-            ec2,
-            self._kms(ec2.meta.region_name),
-            [m.snapshot_id for m in members],
-            lambda _: back,
-            lambda _: [],  # only accounts the snapshots had: nothing new to refuse
-            self._policy,
-        )
-
-    def _replace_kept_volume(
-        self, ec2: EC2Client, old_volume: str | None, args: SeriesArgs
-    ) -> None:
-        """A newer test replaces the volume an older one kept; a failed delete is a warning
-        (the update must not fail once the new snapshot exists)."""
-        try:
-            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
-            delete_kept_volume(ec2, old_volume, timeout, self._policy)
-        except (AwsOperationError, RestoreCheckError) as err:
-            to_stderr(
-                f"warning: deleting the earlier restore test's volume {old_volume} failed: "
-                f"{err} Delete it with aws ec2 delete-volume --volume-id {old_volume}."
-            )
 
     def _timeout(self, props: Mapping[str, Any]) -> float:
         value = props.get("completion_timeout_seconds")

@@ -17,13 +17,17 @@ from typing import TYPE_CHECKING, Any
 from .. import aws
 from ..aws.ec2.sharing import apply_sharing, refuse_default_key, shared_accounts
 from ..aws.ec2.volumes import delete_volume, restore_test
-from ..errors import AwsOperationError, SnapshotCreateError
+from ..aws.retry import to_stderr
+from ..errors import AwsOperationError, RestoreCheckError, SnapshotCreateError, SnapshotShareError
 from ..inputs import CREATE_TOKEN_TAG
+from ..inputs.common import OWNER_TAG
 from ..inputs.restore_check import RestoreCheck, RestoreResult
+from ..inputs.series import SeriesArgs
 from ..inputs.sharing import (
     AccountIds,
     SharingChanges,
     accounts_of_members,
+    declared_accounts,
     sharing_changes,
 )
 
@@ -148,3 +152,97 @@ def delete_kept_volume(
     series goes."""
     if volume_id is not None:
         delete_volume(ec2, volume_id, timeout, policy)
+
+
+# --- the series' steps ----------------------------------------------------------------------
+
+
+def test_and_share(
+    ec2: EC2Client,
+    kms: KmsFactory,
+    args: SeriesArgs,
+    volume_arn: str,
+    created: aws.CreatedSnapshot,
+    info: aws.SnapshotInfo | None,
+    policy: aws.RetryPolicy,
+) -> RestoreResult | None:
+    """A new snapshot's restore test, then its sharing (a snapshot is exposed only once it
+    restored). A failure deletes the new snapshot: the update fails with the series as it was
+    (the engine keeps the old outputs, which must not miss a snapshot)."""
+    accounts, check = args.share_with_account_ids, args.verify_restore
+    sharing = isinstance(accounts, tuple) and bool(accounts)
+    if not sharing and not isinstance(check, RestoreCheck):
+        return None
+    timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+    checked = None
+    try:
+        if info is None:
+            info = described(ec2, created.snapshot_id, policy, created.created_at)
+        if isinstance(check, RestoreCheck):
+            owner = args.stack_resource
+            tags = {OWNER_TAG: owner} if isinstance(owner, str) else {}
+            checked = run_restore_test(ec2, info, check, timeout, policy, tags)
+        if sharing:
+            share_new_snapshot(ec2, kms, info, accounts, policy)  # type: ignore[arg-type]
+    except (SnapshotShareError, AwsOperationError, RestoreCheckError) as err:
+        if checked is not None and checked.volume_id is not None:
+            delete_kept_volume(ec2, checked.volume_id, timeout, policy)
+        raise roll_back_new_snapshot(ec2, volume_arn, created, err, policy) from err
+    return checked
+
+
+def reshare_members(
+    ec2: EC2Client,
+    kms: KmsFactory,
+    snapshot_ids: Sequence[str],
+    old_outs: Mapping[str, Any],
+    args: SeriesArgs,
+    describe: Callable[[list[str]], Mapping[str, aws.SnapshotInfo]],
+    policy: aws.RetryPolicy,
+) -> list[str]:
+    """A changed list applies to every current snapshot of a series: only the difference,
+    from the state's list (or, when sharing was not managed before, from what EC2 says of
+    each). An input removed stops the sharing it had declared. Returns the snapshots changed."""
+    old, new = declared_accounts(old_outs), args.share_with_account_ids
+    wanted = new if isinstance(new, tuple) else ()
+    if (old is None and new is None) or old == wanted or not snapshot_ids:
+        return []
+
+    def infos(ids: list[str]) -> list[aws.SnapshotInfo]:
+        seen = describe(ids)
+        return [seen[i] for i in ids if i in seen]
+
+    changes_of = per_member_changes(ec2, old, wanted, policy)
+    share_snapshots(ec2, kms, list(snapshot_ids), changes_of, infos, policy)
+    return list(snapshot_ids)
+
+
+def unshare_members(
+    ec2: EC2Client,
+    kms: KmsFactory,
+    snapshot_ids: Sequence[str],
+    old_outs: Mapping[str, Any],
+    args: SeriesArgs,
+    policy: aws.RetryPolicy,
+) -> None:
+    """Undo :func:`reshare_members` after a later failure, when the state's list is known."""
+    old, new = declared_accounts(old_outs), args.share_with_account_ids
+    if not snapshot_ids or old is None:
+        return
+    back = sharing_changes(new if isinstance(new, tuple) else (), old)
+    # Only accounts the snapshots had before: nothing new to refuse, nothing to read.
+    share_snapshots(ec2, kms, list(snapshot_ids), lambda _: back, lambda _: [], policy)
+
+
+def replace_kept_volume(
+    ec2: EC2Client, old_volume: str | None, timeout: float, policy: aws.RetryPolicy
+) -> None:
+    """A newer test replaces the volume an older one kept (``keep_volume``); a failed delete is
+    a warning, since the update must not fail once the new snapshot exists."""
+    try:
+        delete_kept_volume(ec2, old_volume, timeout, policy)
+    except (AwsOperationError, RestoreCheckError) as err:
+        to_stderr(
+            f"warning: deleting the earlier restore test's volume {old_volume} failed: "
+            f"{err} Delete it with aws ec2 delete-volume --volume-id {old_volume}."
+        )
