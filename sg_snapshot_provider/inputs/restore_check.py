@@ -1,7 +1,8 @@
 """A series' restore test (``verify_restore``): the input's rules and the ``last_restore_check``
 output. Pure: no I/O, no boto3, no Pulumi.
 
-``verify_restore={"availability_zone": "us-east-1a", "keep_volume": False}``: each new snapshot
+``verify_restore="us-east-1a"``, or ``verify_restore={"availability_zone": "us-east-1a",
+"keep_volume": False}``: each new snapshot
 of the series is restored to an EBS volume in that zone (of the volume's region), the volume is
 checked (``available``, at least the snapshot's size) and deleted again, unless
 ``keep_volume``: then the latest check's volume stays (named in ``last_restore_check``) until
@@ -45,9 +46,11 @@ def check_verify_restore(
     property). ``region``: the series volume's, which the zone must be in."""
     if value is None or isinstance(value, Unknown):
         return value
+    if isinstance(value, str):  # the zone alone: the volume is deleted after the test
+        value = {AVAILABILITY_ZONE: value}
     rule = (
-        f'{VERIFY_RESTORE} must be a map such as {{"{AVAILABILITY_ZONE}": "us-east-1a", '
-        f'"{KEEP_VOLUME}": false}}'
+        f'{VERIFY_RESTORE} must be an availability zone such as "us-east-1a", or a map '
+        f'such as {{"{AVAILABILITY_ZONE}": "us-east-1a", "{KEEP_VOLUME}": false}}'
     )
     if not isinstance(value, Mapping):
         failures.append(Failure(VERIFY_RESTORE, f"{rule}; got {type_name(value)}"))

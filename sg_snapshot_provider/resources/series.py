@@ -86,7 +86,9 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         completion_timeout_seconds: pulumi.Input[float] = DEFAULT_COMPLETION_TIMEOUT_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
         share_with_account_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
-        verify_restore: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | None = None,
+        verify_restore: pulumi.Input[str]
+        | pulumi.Input[Mapping[str, pulumi.Input[Any]]]
+        | None = None,
     ) -> None:
         """Keep the newest ``keep`` snapshots of ``volume_arn``, one per ``trigger`` value.
 
@@ -115,12 +117,13 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             next update removes them; removed from the program, the sharing it declared stops.
             A snapshot encrypted with the default EBS key cannot be shared. See
             docs/lifecycle.md, "Sharing".
-        :param verify_restore: Restore-test each new snapshot: ``{"availability_zone":
-            "us-east-1a", "keep_volume": False}`` makes an EBS volume from it in that zone of
-            the volume's region, waits until it is available, checks its size and deletes it
-            (``keep_volume``: keeps the latest test's volume until the next test or the
-            destroy). A failed test fails the update and deletes the new snapshot. The result
-            is in ``last_restore_check``. See docs/lifecycle.md, "Restore testing".
+        :param verify_restore: Restore-test each new snapshot: ``"us-east-1a"`` (the zone
+            alone) or ``{"availability_zone": "us-east-1a", "keep_volume": False}`` makes an
+            EBS volume from it in that zone of the volume's region, waits until it is
+            available, checks its size and deletes it (``keep_volume``: keeps the latest
+            test's volume until the next test or the destroy). A failed test fails the update
+            and deletes the new snapshot. The result is in ``last_restore_check``. See
+            docs/lifecycle.md, "Restore testing".
         """
         props: dict[str, Any] = {
             # The snapshots' owner tag, so that one left by a deployment killed mid-step can be

@@ -130,12 +130,15 @@ def test_restore_check_defaults_to_deleting_the_volume() -> None:
     assert check_verify_restore(local_zone, "us-west-2", []) == RestoreCheck(
         "us-west-2-lax-1a", keep_volume=True
     )
+    # the zone alone is the short form
+    assert check_verify_restore("us-east-1b", "us-east-1", []) == RestoreCheck("us-east-1b")
 
 
 @pytest.mark.parametrize(
     ("value", "where"),
     [
-        ("us-east-1a", "verify_restore"),
+        (["us-east-1a"], "verify_restore"),
+        ("eu-west-1a", 'verify_restore["availability_zone"]'),
         ({}, 'verify_restore["availability_zone"]'),
         ({"availability_zone": "eu-west-1a"}, 'verify_restore["availability_zone"]'),
         ({"availability_zone": "us-east-1"}, 'verify_restore["availability_zone"]'),
