@@ -13,6 +13,8 @@ nothing. Real behaviour reproduced, and from where:
 * A snapshot encrypted with the default EBS key (``alias/aws/ebs``) cannot be shared:
   ``OperationNotPermitted: Encrypted snapshots with EBS default key cannot be shared`` (as
   EC2 answered packer, hashicorp/packer#7499); an encrypted snapshot cannot be made public.
+* A new volume is ``creating`` (in CreateVolume's answer too) for ``CREATING_SECONDS``, then
+  ``available``, as EC2's volume lifecycle goes; moto makes it ``available`` at once.
 * An encrypted snapshot is described with its volume's ``KmsKeyId`` (moto leaves it out).
 * CreateVolume needs ``AvailabilityZone`` or ``AvailabilityZoneId`` (botocore marks neither
   required; EC2 wants one): ``MissingParameter``; a zone that is not one of the region's is
@@ -25,9 +27,11 @@ nothing. Real behaviour reproduced, and from where:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from moto.ec2.models.elastic_block_store import Volume
 from moto.kms.models import kms_backends
 
 from .exceptions import Ec2Error, InvalidParameterValue, MissingParameter
@@ -39,6 +43,11 @@ if TYPE_CHECKING:
 ACCOUNT_ID: Final = re.compile(r"[0-9]{12}")
 DEFAULT_EBS_KEY_ALIAS: Final = "alias/aws/ebs"
 ATTRIBUTE: Final = "createVolumePermission"
+#: How long a new volume stays ``creating``: EC2 answers CreateVolume with ``creating`` and
+#: makes the volume ``available`` some time later (moto makes it ``available`` at once, which
+#: would never exercise a waiter).
+CREATING_SECONDS: Final = 0.3
+_CREATED_VOLUME: Final = re.compile(rb"<volumeId>(vol-[0-9a-f]+)</volumeId>")
 
 
 class InvalidUserIdMalformed(Ec2Error):  # noqa: N818 (EC2's name)
@@ -55,6 +64,18 @@ class InvalidZoneNotFound(Ec2Error):  # noqa: N818 (EC2's name)
 
 class IncorrectState(Ec2Error):  # noqa: N818 (EC2's name)
     code = "IncorrectState"
+
+
+class CreatingVolume(Volume):  # type: ignore[misc]
+    """moto's volume, ``creating`` until ``available_at`` (``time.monotonic``)."""
+
+    available_at: float = 0.0
+
+    @property
+    def status(self) -> str:
+        if time.monotonic() < self.available_at:
+            return "creating"
+        return str(super().status)
 
 
 Handler = Callable[["Ec2Request", "RunMoto"], Answer]
@@ -168,4 +189,12 @@ def create_volume(layer: Ec2Layer, request: Ec2Request, run: RunMoto) -> Answer:
             )
     elif size is None:
         raise MissingParameter("Size")
-    return run(None)
+    answer = run(None)
+    match = _CREATED_VOLUME.search(answer.body) if answer.status == 200 else None
+    if match is None:
+        return answer
+    volume = request.backend.volumes[match[1].decode()]
+    volume.__class__ = CreatingVolume
+    volume.available_at = time.monotonic() + CREATING_SECONDS
+    body = answer.body.replace(b"<status>available</status>", b"<status>creating</status>", 1)
+    return Answer(answer.status, answer.headers, body)

@@ -77,9 +77,12 @@ def test_restore_makes_a_volume_of_the_snapshot_size(sg: Any, ec2: Any) -> None:
     volume = ec2.create_volume(SnapshotId=snapshot_id, AvailabilityZone="us-east-1b")
     assert volume["Size"] == size
     assert volume["SnapshotId"] == snapshot_id
+    assert volume["State"] == "creating"  # as EC2 answers: available only later
     ec2.get_waiter("volume_available").wait(
-        VolumeIds=[volume["VolumeId"]], WaiterConfig={"Delay": 0.01, "MaxAttempts": 5}
+        VolumeIds=[volume["VolumeId"]], WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
     )
+    (seen,) = ec2.describe_volumes(VolumeIds=[volume["VolumeId"]])["Volumes"]
+    assert seen["State"] == "available"
     ec2.delete_volume(VolumeId=volume["VolumeId"])
     ec2.get_waiter("volume_deleted").wait(
         VolumeIds=[volume["VolumeId"]], WaiterConfig={"Delay": 0.01, "MaxAttempts": 5}
