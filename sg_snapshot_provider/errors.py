@@ -129,6 +129,16 @@ class SnapshotAdoptError(SnapshotProviderError):
     """A snapshot cannot be adopted as declared (its description differs, …)."""
 
 
+class SnapshotShareError(SnapshotProviderError):
+    """A snapshot cannot be shared as declared (encrypted with the default EBS key); raised
+    before any ModifySnapshotAttribute."""
+
+
+class RestoreCheckError(SnapshotProviderError):
+    """A restore test of a new snapshot failed: the volume did not become available, or is
+    smaller than the snapshot. The test's volume and the new snapshot were deleted again."""
+
+
 class SnapshotInUseError(AwsOperationError):
     """DeleteSnapshot kept failing with InvalidSnapshot.InUse: a registered AMI uses it."""
 

@@ -70,6 +70,11 @@ def ec2_client(region: str | None, settings: Settings) -> EC2Client:
     return client
 
 
+def kms_client(region: str | None, settings: Settings) -> Any:
+    """KMS, only to tell the default EBS key (``alias/aws/ebs``) before sharing a snapshot."""
+    return _client("kms", region, settings)
+
+
 def program_client(service: str, region: str | None, settings: Settings) -> Any:
     """A new client of any ``service`` with the identity and connection of ``settings``
     (endpoint, proxies, CA bundle, FIPS, user agents) and, unlike the provider's own clients,

@@ -65,6 +65,7 @@ from .gateways import (
     SnapshotSchedule,
     initial_disks,
 )
+from .rbin import RecycleBin
 from .snapshots import SNAPSHOT_STATES, GatewaySnapshot
 from .throttling import BucketOptions, TokenBuckets
 from .validation import service_model
@@ -91,6 +92,7 @@ class EmulatorState:
         self.visibility = VisibilityLag(visibility_lag_seconds)
         self.model = StorageGatewayModel(pending_seconds, self.visibility.created)
         self.ec2 = Ec2Layer(self.visibility)
+        self.rbin = RecycleBin()  # moto has no Recycle Bin
         self.faults = FaultTable()
         self.calls: list[Call] = []
         #: Policy mode (``authorization``): off unless policies were given.
@@ -100,6 +102,7 @@ class EmulatorState:
         self.model.reset()
         self.visibility.reset()
         self.ec2.reset()
+        self.rbin.reset()
         self.faults.clear()
         self.calls.clear()
         self.iam.reset()

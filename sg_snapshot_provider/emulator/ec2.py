@@ -50,6 +50,7 @@ from urllib.parse import parse_qs
 from botocore.model import ListShape, Shape, StructureShape
 from moto.ec2.models import ec2_backends
 
+from . import snapshot_use
 from .exceptions import (
     FilterLimitExceeded,
     InvalidAction,
@@ -248,6 +249,7 @@ class Ec2Layer:
             "RegisterImage": self.register_image,
             **dict.fromkeys(LOCK_ACTIONS, functools.partial(lock_action, self)),
             **dict.fromkeys(TIER_ACTIONS, functools.partial(tier_action, self)),
+            **snapshot_use.handlers(self),  # sharing and restoring a snapshot
         }
 
     # lookups
@@ -376,6 +378,7 @@ class Ec2Layer:
         match = _CREATED_SNAPSHOT.search(answer.body) if answer.status == 200 else None
         if match is not None:
             self.visibility.created(match[1].decode())
+            snapshot_use.inherit_key(request, match[1].decode())
         return answer
 
     def register_image(self, request: Ec2Request, run_moto: RunMoto) -> Answer:

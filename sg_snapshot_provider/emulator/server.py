@@ -262,6 +262,15 @@ class EmulatorApp:
         try:
             if request.service == "ec2":
                 return self._ec2(environ, request)
+            if request.service == "rbin":  # moto has no Recycle Bin: emulator/rbin.py
+                return self.state.rbin.answer(
+                    environ.get("REQUEST_METHOD", "GET"),
+                    environ.get("PATH_INFO", "/"),
+                    environ.get("QUERY_STRING", ""),
+                    request.body,
+                    request.account_id,
+                    request.region,
+                )
             return self._run_moto(environ)
         except Ec2Error as error:
             return ec2_error_answer(error.code, error.message, error.status)

@@ -80,8 +80,14 @@ def _category_class(category: str) -> str:
     return "".join(parts)
 
 
+#: An atom with two quantifiers in a row (``[0-9a-zA-Z]{11}{0,1011}`` in Recycle Bin's rule
+#: ARN): Java repeats the repeated atom, Python refuses ("multiple repeat").
+_DOUBLE_QUANTIFIER = re.compile(r"(\[[^\]]*\]|\\.|[^\\\]])(\{\d+(?:,\d*)?\})(\{\d+(?:,\d*)?\})")
+
+
 def _translate(pattern: str) -> str:
     """A Java regular expression as Python ``re`` reads it (the subset AWS's models use)."""
+    pattern = _DOUBLE_QUANTIFIER.sub(r"(?:\1\2)\3", pattern)
     out: list[str] = []
     in_class = False
     i = 0

@@ -57,7 +57,14 @@ from .protection import (
     parse_protection,
     still_locked,
 )
+from .restore_check import (
+    LAST_RESTORE_CHECK,
+    VERIFY_RESTORE,
+    RestoreCheck,
+    check_verify_restore,
+)
 from .retention import KEEP_DAYS, check_keep_days, series_deletes
+from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
 
 # The snapshot resource's rules for these two inputs are the series' too.
 from .snapshot import (
@@ -92,6 +99,8 @@ INPUT_KEYS: Final = (
     CREATE_TOKEN,
     KEEP_DAYS,
     *PROTECTION_KEYS,
+    SHARE_WITH_ACCOUNT_IDS,
+    VERIFY_RESTORE,
 )
 
 TAGS_ALL = "tags_all"
@@ -115,6 +124,7 @@ OUTPUT_KEYS: Final = (
     TAGS_ALL,
     LOCKED_UNTIL,
     ARCHIVED_SNAPSHOT_IDS,
+    LAST_RESTORE_CHECK,
 )
 
 REPLACE_KEYS: Final = (VOLUME_ARN,)
@@ -128,6 +138,8 @@ UPDATE_KEYS: Final = (
     COMPLETION_TIMEOUT_SECONDS,
     KEEP_DAYS,
     *PROTECTION_KEYS,
+    SHARE_WITH_ACCOUNT_IDS,
+    VERIFY_RESTORE,
 )
 
 #: What the series' snapshots are described as when no description is given.
@@ -160,6 +172,10 @@ class SeriesArgs:
     keep_days: int | Unknown | None = None
     #: The archive tier and the lock of the series' snapshots (``inputs.protection``).
     protection: Protection = field(default_factory=Protection)
+    #: The accounts every snapshot is shared with (sorted); None: sharing is not managed.
+    share_with_account_ids: AccountIds | Unknown | None = None
+    #: The restore test of each new snapshot; None: none.
+    verify_restore: RestoreCheck | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
@@ -181,6 +197,12 @@ class SeriesArgs:
         if self.keep_days is not None:
             props[KEEP_DAYS] = self.keep_days
         props.update(self.protection.to_props())
+        share = self.share_with_account_ids
+        if share is not None:
+            props[SHARE_WITH_ACCOUNT_IDS] = share if isinstance(share, Unknown) else list(share)
+        restore = self.verify_restore
+        if restore is not None:
+            props[VERIFY_RESTORE] = restore if isinstance(restore, Unknown) else restore.to_props()
         return props
 
     @property
@@ -247,6 +269,8 @@ def parse_series_args(
     _check_description_fits(props.get(DESCRIPTION), description, trigger, failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     protection = parse_protection(props, failures, series=True)
+    share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
+    restore = check_verify_restore(props.get(VERIFY_RESTORE), _region(volume_arn), failures)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -269,8 +293,17 @@ def parse_series_args(
         create_token_of(props),
         keep_days,
         protection,
+        share,
+        restore,
     )
     return args, []
+
+
+def _region(volume_arn: str | Unknown | None) -> str | Unknown | None:
+    """The region of a valid volume ARN (the restore test's zone must be in it)."""
+    if not isinstance(volume_arn, str):
+        return volume_arn
+    return volume_arn.split(":")[3]
 
 
 def check_trigger(value: Any, failures: list[Failure]) -> Scalar | Unknown | None:

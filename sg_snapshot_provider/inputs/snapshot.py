@@ -34,6 +34,7 @@ from .common import (
     without_ignored_tags,
 )
 from .protection import LOCK_OUTPUT_KEYS, PROTECTION_KEYS, Protection, parse_protection
+from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
 
 # Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
@@ -66,6 +67,7 @@ INPUT_KEYS: Final = (
     CREATE_TOKEN,
     ADOPT_FROM_OWNER,
     *PROTECTION_KEYS,
+    SHARE_WITH_ACCOUNT_IDS,
 )
 
 TAGS_ALL = "tags_all"
@@ -103,6 +105,7 @@ UPDATE_KEYS: Final = (
     WAIT_FOR_COMPLETION,
     COMPLETION_TIMEOUT_SECONDS,
     *PROTECTION_KEYS,
+    SHARE_WITH_ACCOUNT_IDS,
 )
 
 DEFAULT_WAIT_FOR_COMPLETION: Final = False
@@ -139,10 +142,12 @@ class SnapshotArgs:
     adopt_from_owner: str | Unknown | None = None
     #: The archive tier and the lock (``inputs.protection``); none declared by default.
     protection: Protection = field(default_factory=Protection)
+    #: The accounts the snapshot is shared with (sorted); None: sharing is not managed.
+    share_with_account_ids: AccountIds | Unknown | None = None
 
     def to_props(self) -> dict[str, Any]:
         """The normalised inputs as a property dict (what check hands back to the engine)."""
-        props = {
+        props: dict[str, Any] = {
             VOLUME_ARN: self.volume_arn,
             DESCRIPTION: self.description,
             TAGS: _copy(self.tags),
@@ -164,11 +169,17 @@ class SnapshotArgs:
         if self.adopt_from_owner is not None:
             props[ADOPT_FROM_OWNER] = self.adopt_from_owner
         props.update(self.protection.to_props())
+        if self.share_with_account_ids is not None:
+            props[SHARE_WITH_ACCOUNT_IDS] = _listed(self.share_with_account_ids)
         return props
 
 
 def _copy(value: Mapping[str, Any] | Unknown) -> dict[str, Any] | Unknown:
     return value if isinstance(value, Unknown) else dict(value)
+
+
+def _listed(value: AccountIds | Unknown) -> list[str] | Unknown:
+    return value if isinstance(value, Unknown) else list(value)
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -211,6 +222,7 @@ def parse_args(
     triggers = _check_triggers(props.get(TRIGGERS), failures)
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     protection = parse_protection(props, failures)
+    share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
     if failures:
         return None, failures
     # No failure means every field parsed.
@@ -235,6 +247,7 @@ def parse_args(
         create_token_of(props),
         adopt_from_owner,
         protection,
+        share,
     )
     return args, []
 

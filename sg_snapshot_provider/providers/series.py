@@ -47,7 +47,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ..aws.clients import ec2_client, storagegateway_client
+from ..aws.clients import ec2_client, kms_client, storagegateway_client
 from ..aws.ec2 import (
     SnapshotInfo,
     delete_snapshot,
@@ -58,9 +58,20 @@ from ..aws.ec2 import (
 from ..aws.errors import translate
 from ..aws.retry import to_stderr
 from ..aws.storagegateway import create_snapshot
-from ..errors import AwsOperationError, SnapshotLockedError, SnapshotSeriesDeleteError
+from ..errors import (
+    AwsOperationError,
+    RestoreCheckError,
+    SnapshotLockedError,
+    SnapshotSeriesDeleteError,
+)
 from ..inputs.arns import VolumeArn, parse_volume_arn
 from ..inputs.protection import ARCHIVE, STORAGE_TIER
+from ..inputs.restore_check import (
+    LAST_RESTORE_CHECK,
+    RestoreCheck,
+    RestoreResult,
+    kept_volume_of,
+)
 from ..inputs.series import (
     INPUT_KEYS,
     TAGS,
@@ -77,6 +88,7 @@ from ..inputs.series import (
     series_tags_from_actual,
     series_to_delete,
 )
+from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts
 from ..inputs.tags import TagChanges, resource_tags_from_actual, tag_changes, without_provider_tags
 from ..inputs.values import Failure
 from .common import (
@@ -98,6 +110,14 @@ from .series_protection import (
     protection_outputs,
     record_locked,
     refresh_locked,
+)
+from .sharing import (
+    delete_kept_volume,
+    members_sharing,
+    replace_kept_volume,
+    reshare_members,
+    test_and_share,
+    unshare_members,
 )
 
 if TYPE_CHECKING:
@@ -133,9 +153,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = self._args(props)
         volume = parse_volume_arn(str(args.volume_arn))
-        first = self._take_snapshot(volume, args)
+        first, checked = self._take_snapshot(volume, args)
         series_id = f"{SERIES_ID_PREFIX}{uuid.uuid4()}"
-        return CreateResult(series_id, _outputs(args, volume, [first]))
+        outs = _outputs(args, volume, [first])
+        if checked is not None:
+            outs[LAST_RESTORE_CHECK] = checked.to_output()
+        return CreateResult(series_id, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         old_outs = from_engine(olds)
@@ -152,16 +175,29 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         # preview compares with what EC2 has (providers.rollback). Tags go first, rather than
         # after the new snapshot, so that no failure can leave a snapshot the state misses.
         retagged = members
+        checked: RestoreResult | None = None
+        reshared: list[str] = []
 
         def undo() -> None:
             if retagged and not changes.empty:
                 self._retag(ec2, retagged, tag_changes(new_tags, old_tags, ignore))
+            unshare_members(ec2, self._kms(volume.region), reshared, old_outs, args, self._policy)
 
-        with undone_on_failure(undo, "tags of the older snapshots"):
+        with undone_on_failure(undo, "tags and sharing of the older snapshots"):
             if not changes.empty and members:
                 members = retagged = self._retag(ec2, members, changes)
+            reshared = reshare_members(
+                ec2,
+                self._kms(volume.region),
+                [m.snapshot_id for m in members],
+                old_outs,
+                args,
+                lambda ids: self._describe(ec2, [Member(i) for i in ids]),
+                self._policy,
+            )
             if not same_trigger(old_outs.get(TRIGGER), args.trigger):
-                members.insert(0, self._take_snapshot(volume, args))
+                member, checked = self._take_snapshot(volume, args)
+                members.insert(0, member)
         # 3. Only now that the newest exists: the oldest beyond keep (a failed delete is a
         # warning, never a failed update; a locked one stays until its lock ends).
         locked = locked_members(old_outs)
@@ -179,6 +215,11 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         )
         outs = _outputs(args, volume, members)
         outs.update(protection_outputs(members, locked, archived))
+        outs[LAST_RESTORE_CHECK] = old_outs.get(LAST_RESTORE_CHECK)
+        if checked is not None:
+            outs[LAST_RESTORE_CHECK] = checked.to_output()
+            timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
+            replace_kept_volume(ec2, kept_volume_of(old_outs), timeout, self._policy)
         return UpdateResult(outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -191,7 +232,7 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         kept = [m for m in members if m.snapshot_id in seen or self._maybe_not_visible_yet(m)]
         if not kept:
             return ReadResult(None, {})  # every snapshot was deleted out of band: drop it
-        outs = {k: v for k, v in olds.items() if k in INPUT_KEYS}
+        outs = {k: v for k, v in olds.items() if k in (*INPUT_KEYS, LAST_RESTORE_CHECK)}
         ignore = self._settings.ignore_tags
         declared = ignore.without(olds.get(TAGS_ALL, olds.get(TAGS)) or {})
         # The provider's own tags and the ignored ones are never shown, diffed or removed.
@@ -215,6 +256,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         outs.update(
             protection_outputs(kept, refresh_locked(ec2, kept, olds, self._policy), archived)
         )
+        declared_sharing = declared_accounts(olds)
+        if declared_sharing is not None:  # managed: drift on any snapshot shows
+            seen_ids = [m.snapshot_id for m in kept if m.snapshot_id in seen]
+            outs[SHARE_WITH_ACCOUNT_IDS] = members_sharing(
+                ec2, seen_ids, declared_sharing, self._policy
+            )
         # The inputs as EC2 now has them: a later diff compares with them, and
         # ignore_changes=["tags"] keeps tags added out of band (as for the snapshot).
         inputs = {key: outs[key] for key in INPUT_KEYS if key in outs}
@@ -228,6 +275,11 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         ec2 = ec2_client(volume.region if volume else _region_of(olds), self._settings)
         remaining: dict[str, Exception] = {}
         deleted: list[str] = []
+        kept_volume = kept_volume_of(olds)
+        try:
+            delete_kept_volume(ec2, kept_volume, self._timeout(olds), self._policy)
+        except (AwsOperationError, RestoreCheckError) as err:
+            remaining[str(kept_volume)] = err
         for member in reversed(members):  # oldest first, as a rotation would
             try:
                 delete_snapshot(
@@ -242,10 +294,12 @@ class SnapshotSeriesProvider(ConfiguredProvider):
 
     # -- steps -----------------------------------------------------------------------------------
 
-    def _take_snapshot(self, volume: VolumeArn, args: SeriesArgs) -> Member:
+    def _take_snapshot(
+        self, volume: VolumeArn, args: SeriesArgs
+    ) -> tuple[Member, RestoreResult | None]:
         """One snapshot of the series, exactly once (the snapshot's create token); waited for
-        when asked, and deleted again if that wait fails (then the error says whether EC2
-        confirmed the delete)."""
+        when asked (or restore-tested), then restore-tested and shared as declared; deleted
+        again if any of that fails (then the error says whether EC2 confirmed the delete)."""
         client = storagegateway_client(volume.region, self._settings)
         created = create_snapshot(
             client,
@@ -258,14 +312,24 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             token=args.create_token,
             owner=args.stack_resource if isinstance(args.stack_resource, str) else None,
         )
-        if args.wait_for_completion is True:
+        info: SnapshotInfo | None = None
+        if args.wait_for_completion is True or isinstance(args.verify_restore, RestoreCheck):
             ec2 = ec2_client(volume.region, self._settings)
             timeout = float(args.completion_timeout_seconds)  # type: ignore[arg-type]
-            wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
+            info = wait_or_roll_back(ec2, volume.arn, created, timeout, self._policy)
+        ec2 = ec2_client(volume.region, self._settings)
         if args.protection.lock is not None:
-            ec2 = ec2_client(volume.region, self._settings)
             lock_new_member(ec2, volume.arn, created, args.protection, self._policy)
-        return Member(created.snapshot_id, created.created_at.isoformat())
+        kms = self._kms(volume.region)
+        checked = test_and_share(ec2, kms, args, volume.arn, created, info, self._policy)
+        return Member(created.snapshot_id, created.created_at.isoformat()), checked
+
+    def _kms(self, region: str | None) -> Any:
+        return lambda: kms_client(region, self._settings)
+
+    def _timeout(self, props: Mapping[str, Any]) -> float:
+        value = props.get("completion_timeout_seconds")
+        return float(value) if isinstance(value, int | float) else 3600.0
 
     def _retag(self, ec2: EC2Client, members: list[Member], changes: TagChanges) -> list[Member]:
         """The tag changes on every snapshot of the series: one DeleteTags and one CreateTags

@@ -19,10 +19,14 @@ from pulumi.dynamic import (
 )
 
 from .. import aws
+from ..aws.clients import kms_client
+from ..aws.ec2.sharing import shared_accounts
 from ..aws.retry import to_stderr
 from ..errors import (
+    AwsOperationError,
     SnapshotAdoptError,
     SnapshotNotFoundError,
+    SnapshotShareError,
 )
 from ..inputs import (
     CREATED_AT,
@@ -49,6 +53,7 @@ from ..inputs import (
     without_provider_tags,
 )
 from ..inputs.protection import ARCHIVE, STORAGE_TIER, lock_change_refusal
+from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -67,6 +72,13 @@ from .protection import (
     refuse_past_expiration,
 )
 from .rollback import undone_on_failure
+from .sharing import (
+    described,
+    per_member_changes,
+    roll_back_new_snapshot,
+    share_new_snapshot,
+    share_snapshots,
+)
 
 
 class StorageGatewaySnapshotProvider(ConfiguredProvider):
@@ -139,7 +151,68 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             outs.update(
                 protect_or_roll_back(ec2, volume.arn, created, args.protection, self._policy)
             )
+        outs.update(self._share_created(args, volume, created, outs))
         return CreateResult(created.snapshot_id, outs)
+
+    def _share_created(
+        self, args: SnapshotArgs, volume: VolumeArn, created: aws.CreatedSnapshot, outs: Any
+    ) -> dict[str, Any]:
+        """Share a snapshot just made with the declared accounts; if that fails, delete it
+        before failing (the state would never name it). Returns what EC2 described of it."""
+        accounts = args.share_with_account_ids
+        if not isinstance(accounts, tuple) or not accounts:
+            return {}  # nothing to share: no call
+        ec2 = aws.ec2_client(volume.region, self._settings)
+        try:
+            if "encrypted" in outs:  # waited for: EC2 described it already
+                info = aws.SnapshotInfo(
+                    created.snapshot_id,
+                    str(outs["state"]),
+                    encrypted=bool(outs["encrypted"]),
+                    kms_key_id=outs.get("kms_key_id"),
+                )
+            else:
+                info = described(ec2, created.snapshot_id, self._policy, created.created_at)
+            share_new_snapshot(ec2, self._kms(volume.region), info, accounts, self._policy)
+        except (SnapshotShareError, AwsOperationError) as err:
+            raise roll_back_new_snapshot(ec2, volume.arn, created, err, self._policy) from err
+        return _described(info)
+
+    def _kms(self, region: str | None) -> Any:
+        return lambda: kms_client(region, self._settings)
+
+    def _reshare(
+        self,
+        ec2: Any,
+        snapshot_id: str,
+        old_outs: Mapping[str, Any],
+        args: SnapshotArgs,
+        created_at: datetime | None,
+    ) -> None:
+        """Bring the snapshot's sharing from the state's list to the declared one: only the
+        difference. An input removed stops the sharing it had declared (an exposure must not
+        outlive its declaration), and sharing is then no longer managed."""
+        old, new = declared_accounts(old_outs), args.share_with_account_ids
+        if old is None and new is None:
+            return
+        wanted = new if isinstance(new, tuple) else ()
+        if old == wanted:
+            return
+        encrypted = old_outs.get("encrypted")
+
+        def describe(ids: list[str]) -> list[aws.SnapshotInfo]:
+            if encrypted is False:  # known from an earlier read: no call
+                return [aws.SnapshotInfo(i, "completed", encrypted=False) for i in ids]
+            return [described(ec2, i, self._policy, created_at) for i in ids]
+
+        share_snapshots(
+            ec2,
+            self._kms(ec2.meta.region_name),
+            [snapshot_id],
+            per_member_changes(ec2, old, wanted, self._policy),
+            describe,
+            self._policy,
+        )
 
     def _adopt(self, args: SnapshotArgs, volume: VolumeArn, snapshot_id: str) -> CreateResult:
         """Take over an existing snapshot of the caller's, as an import followed by an up
@@ -159,6 +232,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         changes = tag_changes(
             without_provider_tags(info.tags), known_tags(args.tags_all), self._settings.ignore_tags
         )
+        self._reshare(ec2, snapshot_id, {"encrypted": info.encrypted}, args, None)
         aws.update_snapshot_tags(
             ec2, snapshot_id, _with_owner(changes, info.tags, args), self._policy
         )
@@ -201,6 +275,10 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
             outs.update({k: v for k, v in refreshed.items() if v is not None})
             for key in [k for k, v in refreshed.items() if v is None]:
                 outs.pop(key, None)
+        if declared_accounts(olds) is not None:  # managed: drift shows
+            outs[SHARE_WITH_ACCOUNT_IDS] = list(
+                shared_accounts(ec2, info.snapshot_id, self._policy)
+            )
         return ReadResult(info.snapshot_id, outs, _refreshed_inputs(olds, outs))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -236,6 +314,7 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
         # DeleteTags may succeed and CreateTags fail: then the old tags are put back.
         with undone_on_failure(lambda: retag(tag_changes(new_tags, old_tags, ignore)), "tags"):
             retag(tag_changes(old_tags, new_tags, ignore))
+            self._reshare(ec2, id_, old_outs, args, created_at)
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -78,6 +78,14 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
     """Snapshot ID → when its lock ends, for the members beyond ``keep`` a lock still holds."""
     archived_snapshot_ids: pulumi.Output[list[str] | None]
     """The members the series archived."""
+    share_with_account_ids: pulumi.Output[list[str] | None]
+    """The accounts every snapshot is shared with (sorted), when declared."""
+    verify_restore: pulumi.Output[dict[str, Any] | None]
+    """The restore test of each new snapshot, when declared."""
+    last_restore_check: pulumi.Output[dict[str, Any] | None]
+    """The latest restore test: ``time`` (ISO 8601), ``snapshot_id``, ``result``
+    (``passed``; a failed test fails the update instead), ``volume_size_gib``, and
+    ``volume_id`` when the volume was kept."""
 
     def __init__(
         self,
@@ -96,6 +104,10 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         lock_cool_off_hours: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         keep_days: pulumi.Input[int] | None = None,
+        share_with_account_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        verify_restore: pulumi.Input[str]
+        | pulumi.Input[Mapping[str, pulumi.Input[Any]]]
+        | None = None,
     ) -> None:
         """Keep the newest ``keep`` snapshots of ``volume_arn``, one per ``trigger`` value.
 
@@ -128,6 +140,21 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
             keeps more wins; the newest is never deleted). Retention acts when ``pulumi up``
             runs: each up plans an update when a snapshot has aged past ``keep_days``. A
             change is an update in place: no new snapshot, the new rule prunes at once.
+        :param share_with_account_ids: AWS account IDs (12 digits each) that may create
+            volumes from every snapshot of the series (EC2's ``createVolumePermission``),
+            changed in place on every current snapshot; each new snapshot is shared once its
+            restore test (if any) passed; rotation still deletes the oldest. Given, even
+            empty, it is the exact list: a refresh shows accounts added outside Pulumi, the
+            next update removes them; removed from the program, the sharing it declared stops.
+            A snapshot encrypted with the default EBS key cannot be shared. See
+            docs/lifecycle.md, "Sharing".
+        :param verify_restore: Restore-test each new snapshot: ``"us-east-1a"`` (the zone
+            alone) or ``{"availability_zone": "us-east-1a", "keep_volume": False}`` makes an
+            EBS volume from it in that zone of the volume's region, waits until it is
+            available, checks its size and deletes it (``keep_volume``: keeps the latest
+            test's volume until the next test or the destroy). A failed test fails the update
+            and deletes the new snapshot. The result is in ``last_restore_check``. See
+            docs/lifecycle.md, "Restore testing".
         """
         props: dict[str, Any] = {
             # The snapshots' owner tag, so that one left by a deployment killed mid-step can be
@@ -147,6 +174,11 @@ class SnapshotSeries(Resource, module="storagegateway", name="SnapshotSeries"):
         }
         if keep_days is not None:
             props["keep_days"] = keep_days
+        # Left out, neither is managed: nothing changes for series made before they existed.
+        if share_with_account_ids is not None:
+            props["share_with_account_ids"] = share_with_account_ids
+        if verify_restore is not None:
+            props["verify_restore"] = verify_restore
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(series.OUTPUT_KEYS))
         with_secret_carriers(props)

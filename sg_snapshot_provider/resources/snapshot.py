@@ -4,7 +4,7 @@ package)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -71,6 +71,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
     """Whether the snapshot is encrypted, once known from EC2."""
     kms_key_id: pulumi.Output[str | None]
     """The KMS key that encrypts the snapshot, if any."""
+    share_with_account_ids: pulumi.Output[list[str] | None]
+    """The accounts the snapshot is shared with (sorted), when declared."""
     owner_id: pulumi.Output[str | None]
     """The account that owns the snapshot, once known from EC2."""
     created_at: pulumi.Output[str | None]
@@ -122,6 +124,7 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         lock_expiration_date: pulumi.Input[str] | None = None,
         lock_cool_off_hours: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        share_with_account_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
     ) -> None:
         """Take a snapshot of ``volume_arn``.
 
@@ -163,6 +166,12 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
         :param lock_cool_off_hours: Compliance only: 1 to 72 hours during which the lock can
             still be changed or removed.
         :param opts: Pulumi resource options.
+        :param share_with_account_ids: AWS account IDs (12 digits each) that may create
+            volumes from the snapshot (EC2's ``createVolumePermission``), changed in place.
+            Given, even empty, it is the exact list: a refresh shows accounts added outside
+            Pulumi, the next update removes them; removed from the program, the sharing it
+            declared stops. A snapshot encrypted with the default EBS key cannot be shared.
+            See docs/lifecycle.md, "Sharing".
         """
         props: dict[str, Any] = {
             # Which stack and resource the snapshot belongs to (its owner tag), so that one left
@@ -189,6 +198,8 @@ class StorageGatewaySnapshot(Resource, module="storagegateway", name="Snapshot")
             "lock_expiration_date": lock_expiration_date,
             "lock_cool_off_hours": lock_cool_off_hours,
         }
+        if share_with_account_ids is not None:  # left out: sharing is not managed
+            props["share_with_account_ids"] = share_with_account_ids
         # Output-only keys are registered as None so that they come back as outputs.
         props.update(dict.fromkeys(OUTPUT_KEYS))
         with_secret_carriers(props)

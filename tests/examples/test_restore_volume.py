@@ -79,8 +79,9 @@ def create_ebs_volume(ec2: Any, inputs: dict[str, Any]) -> str:
             ],
         )["VolumeId"]
     )
+    # A new volume is `creating` for a moment (as in EC2), then `available`.
     ec2.get_waiter("volume_available").wait(
-        VolumeIds=[volume_id], WaiterConfig={"Delay": 0, "MaxAttempts": 10}
+        VolumeIds=[volume_id], WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
     )
     return volume_id
 
