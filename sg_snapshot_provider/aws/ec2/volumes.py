@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+from botocore.waiter import Waiter
 
 from ...errors import AwsOperationError, RestoreCheckError
 from ...inputs.restore_check import RestoreCheck, RestoreResult
@@ -42,7 +43,7 @@ def restore_test(
         client, snapshot.snapshot_id, check.availability_zone, tags, policy
     )
     try:
-        _wait(client, "volume_available", volume_id, timeout_seconds, policy)
+        _wait(client.get_waiter("volume_available"), volume_id, timeout_seconds, policy)
         wanted = snapshot.volume_size_gib or 0
         if size < wanted:
             raise RestoreCheckError(
@@ -97,20 +98,18 @@ def _create_volume(
     return str(answer["VolumeId"]), int(answer.get("Size", 0))
 
 
-def _wait(
-    client: EC2Client, waiter_name: str, volume_id: str, timeout: float, policy: RetryPolicy
-) -> None:
-    """botocore's waiter, polling every ``poll_initial_seconds`` up to ``timeout`` in all."""
+def _wait(waiter: Waiter, volume_id: str, timeout: float, policy: RetryPolicy) -> None:
+    """botocore's ``waiter`` (named where it is made, so that the IAM policy test reads which
+    one), polling every ``poll_initial_seconds`` up to ``timeout`` in all."""
     delay = max(policy.timings.poll_initial_seconds, 0.01)
     attempts = max(1, math.ceil(timeout / delay))
-    waiter = client.get_waiter(waiter_name)  # type: ignore[call-overload]
     try:
         waiter.wait(VolumeIds=[volume_id], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
     except WaiterError as err:
         state = _last_state(err.last_response)
         raise RestoreCheckError(
             f"restore test: volume {volume_id} did not reach the expected state "
-            f"({waiter_name}); last seen {state}"
+            f"({waiter.name}); last seen {state}"
         ) from err
 
 
@@ -132,7 +131,7 @@ def delete_volume(client: EC2Client, volume_id: str, timeout: float, policy: Ret
         return
     except BotoCoreError as err:
         raise translate(err, "deleting EBS volume", volume_id, "ec2:DeleteVolume") from err
-    _wait(client, "volume_deleted", volume_id, timeout, policy)
+    _wait(client.get_waiter("volume_deleted"), volume_id, timeout, policy)
 
 
 def _clean_up(
