@@ -27,7 +27,7 @@ MATRIX_DIR = REPO_ROOT / ".matrix"
 #: The tests that exercise the versions a lane changes: the plugin and engine protocol
 #: (pulumi), the AWS layer and the emulator (boto3, botocore, moto), the examples (pulumi-aws);
 #: the unit tests catch a Python release's changes to the standard library.
-LANE_TESTS = ("tests/unit", "tests/aws", "tests/emulator", "tests/engine", "tests/examples")
+LANE_TESTS = ("tests/unit", "tests/aws_layer", "tests/emulator", "tests/engine", "tests/examples")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ LANES = (
             "botocore==1.35.18",
             # The first moto with MotoRequestHandler, which the emulator's server extends.
             "moto[server]==5.2.5",
-            "pulumi-aws==6.0.0",
+            "pulumi-aws==6.0.2",
         ),
     ),
     Lane("py3.12", "3.12"),

@@ -71,9 +71,9 @@ def describe_snapshots_by_id(
 #: A read within this long of the last request is part of a burst (a refresh under way).
 BURST_SECONDS: Final = 1.0
 #: During a burst, the next request waits for reads arriving at most this far apart…
-GATHER_GAP_SECONDS: Final = 0.05
+GATHER_GAP_SECONDS: Final = 0.2
 #: …and for at most this long in all.
-GATHER_MAX_SECONDS: Final = 0.5
+GATHER_MAX_SECONDS: Final = 2.0
 
 _readers_lock = threading.Lock()
 _readers: weakref.WeakKeyDictionary[Any, BatchedReader] = weakref.WeakKeyDictionary()
