@@ -13,6 +13,9 @@ checked once (``GetCallerIdentity``) before the first client of those settings i
 
 boto3 itself is imported when the first client is made, so that importing the package stays
 cheap (``pulumi preview`` loads it in every plugin start).
+
+Size: the client cache and the identity chain (profile, static keys, role chain, account
+check) belong together: each step hands the next its credentials.
 """
 
 from __future__ import annotations

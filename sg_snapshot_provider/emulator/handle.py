@@ -9,6 +9,9 @@ standard input and stops when it closes, so it never outlives its parent. Every 
 through the HTTP control API (``control``), so a started emulator and an attached one (the CLI,
 another process) behave the same. No AWS behaviour is decided here (see ``server``,
 ``responses``, ``backend``, ``ec2``).
+
+Size: one method per control route, each a few lines; it is the public handle, so it stays one
+class in one file.
 """
 
 from __future__ import annotations

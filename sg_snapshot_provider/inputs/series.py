@@ -19,6 +19,10 @@ new ``trigger`` value takes one snapshot; the oldest beyond ``keep`` are then de
 * ``keep_days``: optional, a whole number of days (``inputs.retention``). A snapshot is then
   deleted only when it is beyond ``keep`` *and* older than ``keep_days``: whichever rule keeps
   more wins. A change is an update in place (no new snapshot) that prunes by the new rule.
+
+Size: the series' whole input contract and its rotation rules, the page a reader checks an
+input against; the lifecycle inputs' own rules live in ``inputs.retention``,
+``inputs.protection``, ``inputs.sharing`` and ``inputs.restore_check``.
 """
 
 from __future__ import annotations

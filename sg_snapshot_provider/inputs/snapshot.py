@@ -2,6 +2,10 @@
 
 Pure: no I/O, no boto3, no Pulumi. The provider maps Pulumi's "unknown" markers (preview) to
 :data:`UNKNOWN` before calling in here, and back on the way out.
+
+Size: the snapshot's whole input contract (keys, parsing, normalisation, diff rules) in one
+place, the page a reader checks an input against; the lifecycle inputs' own rules live in
+``inputs.protection`` and ``inputs.sharing``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ Tags are changed before the new snapshot is taken, so a tag failure fails the up
 nothing new made; if the tags were changed and the new snapshot then fails, the older
 snapshots' tags are put back (``providers.rollback``), so that EC2 matches the old outputs the
 engine keeps.
+
+Size: one method per engine call with the rotation's steps in order (tags, new snapshot,
+deletes, tiers, restore test); the lifecycle steps live in ``providers.series_protection``
+and ``providers.sharing``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,12 @@
 ``inputs.snapshot``, the settings and the AWS layer.
 
 Its class keeps ``sg_snapshot_provider.provider`` as its ``__module__`` (see the class): state
-pickles it by that path."""
+pickles it by that path.
+
+Size: one method per engine call, each step of a create, update or refresh in the order AWS
+sees it; the lifecycle inputs' steps live in ``providers.protection`` and
+``providers.sharing``.
+"""
 
 from __future__ import annotations
 
