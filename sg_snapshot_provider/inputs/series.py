@@ -68,7 +68,12 @@ from .restore_check import (
     check_verify_restore,
 )
 from .retention import KEEP_DAYS, check_keep_days, series_deletes
-from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
+from .sharing import (
+    SHARE_WITH_ACCOUNT_IDS,
+    AccountIds,
+    check_account_ids,
+    refuse_sharing_archived,
+)
 
 # The snapshot resource's rules for these two inputs are the series' too.
 from .snapshot import (
@@ -274,6 +279,7 @@ def parse_series_args(
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     protection = parse_protection(props, failures, series=True)
     share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
+    refuse_sharing_archived(share, protection.storage_tier, failures)
     restore = check_verify_restore(props.get(VERIFY_RESTORE), _region(volume_arn), failures)
     if failures:
         return None, failures

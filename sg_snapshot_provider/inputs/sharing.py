@@ -27,6 +27,23 @@ DEFAULT_EBS_KEY_ALIAS: Final = "alias/aws/ebs"
 AccountIds = tuple[str, ...]
 
 
+def refuse_sharing_archived(
+    share: AccountIds | Unknown | None, storage_tier: Any, failures: list[Failure]
+) -> None:
+    """EC2 turns a snapshot's sharing off when it archives it, and refuses to share an archived
+    one: declaring both would fight at every update, so it is refused here, before any call.
+    (A series archives all but its newest snapshot and shares every one: the same conflict.)"""
+    if isinstance(share, tuple) and share and storage_tier == "archive":
+        failures.append(
+            Failure(
+                SHARE_WITH_ACCOUNT_IDS,
+                'cannot be combined with storage_tier "archive": EC2 stops sharing a snapshot '
+                "when it archives it and refuses to share an archived one; share the snapshots "
+                "or archive them, not both",
+            )
+        )
+
+
 def check_account_ids(value: Any, failures: list[Failure]) -> AccountIds | Unknown | None:
     """The accounts, sorted and without repeats (so that order never plans an update), or None
     (not given, or refused: then a failure naming the property was added)."""

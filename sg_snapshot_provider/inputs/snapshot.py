@@ -38,7 +38,12 @@ from .common import (
     without_ignored_tags,
 )
 from .protection import LOCK_OUTPUT_KEYS, PROTECTION_KEYS, Protection, parse_protection
-from .sharing import SHARE_WITH_ACCOUNT_IDS, AccountIds, check_account_ids
+from .sharing import (
+    SHARE_WITH_ACCOUNT_IDS,
+    AccountIds,
+    check_account_ids,
+    refuse_sharing_archived,
+)
 
 # Input keys (the resource class's arguments, snake_case).
 VOLUME_ARN = "volume_arn"
@@ -227,6 +232,7 @@ def parse_args(
     tags_all = merged_tags(tags, defaults, failures, ignore=ignore_tags)
     protection = parse_protection(props, failures)
     share = check_account_ids(props.get(SHARE_WITH_ACCOUNT_IDS), failures)
+    refuse_sharing_archived(share, protection.storage_tier, failures)
     if failures:
         return None, failures
     # No failure means every field parsed.

@@ -178,3 +178,22 @@ def test_last_restore_check_output() -> None:
     }
     assert kept_volume_of({"last_restore_check": kept.to_output()}) == "vol-1"
     assert kept_volume_of({}) is None
+
+
+@pytest.mark.parametrize(
+    ("parse", "base"),
+    [
+        (parse_args, {"volume_arn": VOLUME_ARN, "description": "nightly"}),
+        (parse_series_args, {"volume_arn": VOLUME_ARN, "trigger": "1", "keep": 2}),
+    ],
+)
+def test_sharing_an_archived_snapshot_is_refused_before_any_call(parse: Any, base: Any) -> None:
+    """EC2 stops sharing a snapshot it archives: both declared would fight at every update."""
+    args, failures = parse({**base, "share_with_account_ids": [A], "storage_tier": "archive"})
+    assert args is None
+    assert [f.property for f in failures] == ["share_with_account_ids"]
+    assert 'storage_tier "archive"' in failures[0].reason
+    # Either alone, or sharing with nobody, is accepted.
+    for alone in ({"share_with_account_ids": [A]}, {"storage_tier": "archive"}):
+        assert parse({**base, **alone})[1] == []
+    assert parse({**base, "share_with_account_ids": [], "storage_tier": "archive"})[1] == []
