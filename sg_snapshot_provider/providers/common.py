@@ -190,19 +190,32 @@ def wait_or_roll_back(
             ec2, created.snapshot_id, timeout, policy, created_at=created.created_at
         )
     except (SnapshotWaitError, AwsOperationError) as err:
-        deleted, cleanup_error = False, None
-        try:
-            deleted = aws.delete_snapshot(
-                ec2, created.snapshot_id, policy, created_at=created.created_at
-            )
-        except AwsOperationError as delete_err:
-            cleanup_error = delete_err
-        raise SnapshotCreateError(
-            created.snapshot_id,
-            volume_arn,
-            err,
-            deleted=deleted,
-            cleanup_error=cleanup_error,
-            token=created.token,
-            token_tag=CREATE_TOKEN_TAG,
-        ) from err
+        raise roll_back_new_snapshot(ec2, volume_arn, created, err, policy) from err
+
+
+def roll_back_new_snapshot(
+    ec2: EC2Client,
+    volume_arn: str,
+    created: aws.CreatedSnapshot,
+    cause: Exception,
+    policy: aws.RetryPolicy,
+) -> SnapshotCreateError:
+    """Delete a snapshot just made whose wait, protection, sharing or restore test failed (a
+    failed create or update returns no outputs: the state would never name it); the error to
+    raise says whether EC2 confirmed the delete and which create token tags the snapshot."""
+    deleted, cleanup_error = False, None
+    try:
+        deleted = aws.delete_snapshot(
+            ec2, created.snapshot_id, policy, created_at=created.created_at
+        )
+    except AwsOperationError as err:
+        cleanup_error = err
+    return SnapshotCreateError(
+        created.snapshot_id,
+        volume_arn,
+        cause,
+        deleted=deleted,
+        cleanup_error=cleanup_error,
+        token=created.token,
+        token_tag=CREATE_TOKEN_TAG,
+    )

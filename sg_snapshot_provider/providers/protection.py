@@ -33,7 +33,7 @@ from ..aws.ec2 import (
     unlock_snapshot,
 )
 from ..aws.retry import to_stderr
-from ..errors import AwsOperationError, SnapshotCreateError
+from ..errors import AwsOperationError
 from ..inputs.protection import (
     ARCHIVE,
     COMPLIANCE,
@@ -54,7 +54,7 @@ from ..inputs.protection import (
     moment_text,
     parse_moment,
 )
-from ..inputs.tags import CREATE_TOKEN_TAG
+from .common import roll_back_new_snapshot
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -83,22 +83,7 @@ def protect_or_roll_back(
     try:
         return protect_new_snapshot(ec2, created.snapshot_id, protection, policy)
     except AwsOperationError as err:
-        deleted, cleanup_error = False, None
-        try:
-            deleted = aws.delete_snapshot(
-                ec2, created.snapshot_id, policy, created_at=created.created_at
-            )
-        except AwsOperationError as delete_err:
-            cleanup_error = delete_err
-        raise SnapshotCreateError(
-            created.snapshot_id,
-            volume_arn,
-            err,
-            deleted=deleted,
-            cleanup_error=cleanup_error,
-            token=created.token,
-            token_tag=CREATE_TOKEN_TAG,
-        ) from err
+        raise roll_back_new_snapshot(ec2, volume_arn, created, err, policy) from err
 
 
 def lock_outputs(lock: LockInfo | None) -> dict[str, Any]:

@@ -18,8 +18,7 @@ from .. import aws
 from ..aws.ec2.sharing import apply_sharing, refuse_default_key, shared_accounts
 from ..aws.ec2.volumes import delete_volume, restore_test
 from ..aws.retry import to_stderr
-from ..errors import AwsOperationError, RestoreCheckError, SnapshotCreateError, SnapshotShareError
-from ..inputs import CREATE_TOKEN_TAG
+from ..errors import AwsOperationError, RestoreCheckError, SnapshotShareError
 from ..inputs.restore_check import RestoreCheck, RestoreResult
 from ..inputs.series import SeriesArgs
 from ..inputs.sharing import (
@@ -30,6 +29,7 @@ from ..inputs.sharing import (
     sharing_changes,
 )
 from ..inputs.tags import OWNER_TAG
+from .common import roll_back_new_snapshot
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -104,34 +104,6 @@ def per_member_changes(
         changes = sharing_changes(old, new)
         return lambda _: changes
     return lambda snapshot_id: sharing_changes(shared_accounts(ec2, snapshot_id, policy), new)
-
-
-def roll_back_new_snapshot(
-    ec2: EC2Client,
-    volume_arn: str,
-    created: aws.CreatedSnapshot,
-    cause: Exception,
-    policy: aws.RetryPolicy,
-) -> SnapshotCreateError:
-    """Delete a snapshot just made whose sharing or restore test failed (a failed create or
-    update returns no outputs: the state would never name it), and say whether EC2 confirmed
-    the delete."""
-    deleted, cleanup_error = False, None
-    try:
-        deleted = aws.delete_snapshot(
-            ec2, created.snapshot_id, policy, created_at=created.created_at
-        )
-    except AwsOperationError as err:
-        cleanup_error = err
-    return SnapshotCreateError(
-        created.snapshot_id,
-        volume_arn,
-        cause,
-        deleted=deleted,
-        cleanup_error=cleanup_error,
-        token=created.token,
-        token_tag=CREATE_TOKEN_TAG,
-    )
 
 
 def run_restore_test(

@@ -66,6 +66,7 @@ from .common import (
     invalid_inputs,
     known_tags,
     parse_created_at,
+    roll_back_new_snapshot,
     wait_or_roll_back,
     with_create_token,
 )
@@ -80,7 +81,6 @@ from .rollback import undone_on_failure
 from .sharing import (
     described,
     per_member_changes,
-    roll_back_new_snapshot,
     share_new_snapshot,
     share_snapshots,
 )
