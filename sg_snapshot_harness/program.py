@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import runpy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,31 +220,37 @@ def run_program(
     stack: str = "dev",
     project: str | None = None,
     preview_plugin: PluginProcess | None = None,
+    secret_config: Iterable[str] = (),
 ) -> ProgramRun:
     """Run the program in ``program_dir`` once (like ``pulumi up``) and return what it made.
 
     With ``preview_plugin`` (default: the engine's), the program is previewed first in that
     plugin (as ``pulumi up`` previews in a plugin process of its own), with Check and Diff only;
     a preview that fails stops the run before anything is created. ``config`` is the stack
-    config; bare keys are put in the project's namespace. The steps are those of the program's
-    resources, then the deletes of those it no longer declares. Exceptions of the program or of
-    the plugin propagate (the first failed step's, when a step failed).
+    config; bare keys are put in the project's namespace, and the keys of ``secret_config``
+    are the ones set with ``--secret`` (the program sees them as secret). The steps are those
+    of the program's resources, then the deletes of those it no longer declares. Exceptions of
+    the program or of the plugin propagate (the first failed step's, when a step failed).
     """
     directory = Path(program_dir)
     project_name = project or read_project_name(directory)
     full_config = namespaced_config(project_name, config or {})
+    secret_keys = list(namespaced_config(project_name, dict.fromkeys(secret_config, "")))
     preview_steps: list[StepResult] = []
     preview_plugin = preview_plugin or engine.preview_plugin
     if preview_plugin is not None:
         previewing = EngineMocks(engine.for_preview(preview_plugin), preview=True)
         _in_fresh_thread(
-            lambda: _run_under_mocks(directory, previewing, project_name, stack, full_config)
+            lambda: _run_under_mocks(
+                directory, previewing, project_name, stack, full_config, secret_keys
+            )
         )
         preview_steps = previewing.steps
     run = engine.begin()
     mocks = EngineMocks(engine, run=run)
     outputs = _deploy(
-        run, lambda: _run_under_mocks(directory, mocks, project_name, stack, full_config)
+        run,
+        lambda: _run_under_mocks(directory, mocks, project_name, stack, full_config, secret_keys),
     )
     mocks.steps.extend(run.finish(delete_undeclared=True))
     return ProgramRun(
@@ -265,14 +271,19 @@ def _deploy(run: DeploymentRun, program: Callable[[], dict[str, Any]]) -> dict[s
 
 
 def _run_under_mocks(
-    directory: Path, mocks: EngineMocks, project: str, stack: str, config: dict[str, str]
+    directory: Path,
+    mocks: EngineMocks,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: list[str],
 ) -> dict[str, Any]:
     """Run ``directory/__main__.py`` as the Python language host would; return the stack outputs."""
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_ignore_unretrieved_failures)
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_all_config(config, [])
+        pulumi.runtime.set_all_config(config, secret_keys)
         pulumi.runtime.set_mocks(
             mocks,
             project=project,

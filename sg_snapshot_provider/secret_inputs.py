@@ -7,6 +7,10 @@ value the provider computes from a secret under another key, such as ``tags_all`
 ``tags``, would be stored in plain text. These helpers run in the program, where secrets are
 still known: they give each computed key the program input it is computed from, so the engine
 marks it secret whenever that input holds a secret.
+
+``tags_all`` is also computed from the stack's ``aws:defaultTags``, which the provider reads
+from the config in plain text. When that key was set with ``--secret``, only the program knows:
+then ``tags_all`` is sent as a secret, whatever ``tags`` holds.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any, Generic, TypeVar
 
 import pulumi
+from pulumi.runtime.config import is_config_secret
+
+from .settings.keys import DEFAULT_TAGS_KEY
 
 T = TypeVar("T")
 
@@ -29,6 +36,8 @@ def with_secret_carriers(props: dict[str, Any]) -> dict[str, Any]:
     for computed, source in COMPUTED_FROM.items():
         if props.get(source) is not None:
             props[computed] = props[source]
+    if is_config_secret(DEFAULT_TAGS_KEY):
+        props["tags_all"] = pulumi.Output.secret(props.get("tags") or {})
     return props
 
 

@@ -39,3 +39,22 @@ def secret_everywhere() -> None:
     )
     pulumi.export("snapshot_id", snapshot.snapshot_id)
     pulumi.export("latest", series.latest_snapshot_id)
+
+
+def plain_tags() -> None:
+    """A snapshot, a series and a schedule with plain inputs, their own tags or none: what
+    ``tags_all`` holds besides them comes from the stack's ``aws:defaultTags``."""
+    volume_arn = pulumi.Config().require("volumeArn")
+    snapshot = StorageGatewaySnapshot(
+        "snap", volume_arn=volume_arn, description="nightly", tags={"team": "storage"}
+    )
+    SnapshotSeries("series", volume_arn=volume_arn, trigger="one", keep=2, description="daily")
+    VolumeSnapshotSchedule(
+        "schedule",
+        volume_arn=volume_arn,
+        start_at=2,
+        recurrence_in_hours=24,
+        description="gateway",
+        tags={},
+    )
+    pulumi.export("snapshot_id", snapshot.snapshot_id)
