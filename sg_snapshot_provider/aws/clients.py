@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import AccountNotAllowedError, ConfigurationError
+from ..hidden_values import hide
 from ..settings import (
     ASSUME_ROLE_KEY,
     ASSUME_ROLES_KEY,
@@ -143,6 +144,8 @@ def _cached_client(service: str, region: str | None, settings: Settings) -> Any:
         if client is None:
             boto3_session = _session(settings)
             client = _new_client(boto3_session._session, service, region, settings)
+            # AWS's messages may quote a request's values, which may have been secrets.
+            client.meta.events.register("after-call", hide_in_aws_message)
             if service == "ec2":
                 from .ratelimit import install_rate_limiter
 
@@ -150,6 +153,14 @@ def _cached_client(service: str, region: str | None, settings: Settings) -> Any:
                 install_rate_limiter(client)
             _clients[key] = client
         return client
+
+
+def hide_in_aws_message(parsed: Any = None, **_: Any) -> None:
+    """Hide the engine call's free-text inputs in an error's message before botocore raises it
+    (``after-call`` runs first), so that no copy of the raw message exists."""
+    error = parsed.get("Error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("Message"), str):
+        error["Message"] = hide(error["Message"])
 
 
 def _caller_account(settings: Settings) -> str:

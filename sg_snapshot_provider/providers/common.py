@@ -4,10 +4,12 @@ modules' values."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+import traceback
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -17,7 +19,13 @@ from pulumi.output import Unknown as PulumiUnknown
 from pulumi.runtime import rpc
 
 from .. import aws
-from ..errors import AwsOperationError, SnapshotCreateError, SnapshotWaitError
+from ..errors import (
+    AwsOperationError,
+    SnapshotCreateError,
+    SnapshotProviderError,
+    SnapshotWaitError,
+)
+from ..hidden_values import free_text_values, hide_in_exception, hiding
 from ..inputs import (
     CREATE_TOKEN,
     CREATE_TOKEN_TAG,
@@ -32,6 +40,9 @@ from ..settings import Settings, ignored_key_message, ignored_keys, settings_fro
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
+
+#: The engine calls that may pass AWS's words on, in errors or diagnostics.
+ENGINE_CALLS = ("diff", "create", "read", "update", "delete")
 
 #: The ``aws:`` keys already named as ignored in this plugin process (each is named once).
 _named_keys: set[str] = set()
@@ -54,6 +65,12 @@ class ConfiguredProvider(ResourceProvider):
         # Only the class reference is pickled: no settings, no credentials, no clients.
         return (type(self), ())
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ENGINE_CALLS:
+            if name in cls.__dict__:
+                setattr(cls, name, hiding_free_text(cls.__dict__[name]))
+
     def configure(self, req: ConfigureRequest) -> None:
         self._settings = settings_from_config(req.config.get, os.environ)
         name_ignored_keys(config_keys(req.config))
@@ -63,6 +80,35 @@ class ConfiguredProvider(ResourceProvider):
     @property
     def _policy(self) -> aws.RetryPolicy:
         return aws.RetryPolicy.of(self._settings)
+
+
+def hiding_free_text(call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call`` with the resource's descriptions, tag values and triggers hidden from its errors
+    and diagnostics (``hidden_values`` says why): any of them may have been a secret."""
+
+    @functools.wraps(call)
+    def hidden(self: ConfiguredProvider, *args: Any) -> Any:
+        with hiding(free_text_values(*args)):
+            try:
+                return call(self, *args)
+            except Exception as err:
+                shown = hide_in_exception(err, SnapshotProviderError)
+                if shown is err and not _too_long_to_send(err):
+                    raise
+                raise shown from None
+
+    return hidden
+
+
+#: The plugin sends a failed call's traceback as the gRPC status message, and grpc's clients
+#: refuse one over 8 KiB ("received metadata size exceeds soft limit"): the engine would then
+#: show that instead of the error. Past this many characters, the chain of causes is left out
+#: (the error's own sentence says what happened).
+TRACEBACK_BUDGET = 6000
+
+
+def _too_long_to_send(err: BaseException) -> bool:
+    return len("".join(traceback.format_exception(err))) > TRACEBACK_BUDGET
 
 
 def config_keys(config: Config) -> list[str]:

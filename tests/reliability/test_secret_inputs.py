@@ -98,3 +98,35 @@ def test_an_error_never_repeats_a_secret(engine: Engine, emulator: Emulator) -> 
     assert "hush-third-77c" not in str(failed.value)
     assert "hush-third-77c" not in diagnostics(engine)
     assert "hush-third-77c" not in " ".join(engine.plain_text_strings())
+
+
+@pytest.mark.parametrize(
+    ("operation", "code"),
+    [
+        ("CreateSnapshot", "InvalidGatewayRequestException"),  # the snapshot and the series
+        ("UpdateSnapshotSchedule", "InvalidGatewayRequestException"),  # the schedule
+        ("CreateTags", "InvalidParameterValue"),  # a tag update in place
+    ],
+)
+def test_an_aws_message_that_echoes_a_secret_is_not_repeated(
+    engine: Engine, emulator: Emulator, operation: str, code: str
+) -> None:
+    """AWS error messages may quote the request's values ("Value (…) for parameter … is
+    invalid"): the provider cannot know which input was secret, so it never repeats a
+    description, tag value or trigger of the resource from an AWS message."""
+    up(engine)
+    echoed = "hush-fourth-5d2"
+    emulator.inject_fault(
+        operation,
+        code,
+        status=400,
+        message=f"Value ({echoed}) for parameter is invalid",
+        times=None,
+    )
+
+    with pytest.raises(Exception) as failed:  # noqa: PT011 (the step's error, as the CLI shows it)
+        up(engine, echoed)
+
+    assert echoed not in str(failed.value)
+    assert echoed not in diagnostics(engine)
+    assert "for parameter is invalid" in str(failed.value)  # the rest of AWS's words are kept
