@@ -120,22 +120,27 @@ def _orphans(arguments: argparse.Namespace) -> int:
         if free:
             print(f"run again with --delete to delete the {len(free)} leftover(s)")
         return EXIT_OK
-    print(f"deleting {len(doomed)} snapshot(s): {', '.join(s.snapshot_id for s in doomed)}")
-    not_yet: list[str] = []
+    going = [s.snapshot_id for s in doomed if s.snapshot_id not in holds]
+    if going:
+        print(f"deleting {len(going)} snapshot(s): {', '.join(going)}")
+    not_yet: dict[str, list[str]] = {}  # why → the snapshots it holds
     for outcome in delete_snapshots(doomed, holds, settings):
         if outcome.kind == ALREADY_GONE:
             print(f"{outcome.snapshot_id} already gone: {outcome.why}", flush=True)
         elif outcome.kind == NOT_YET:
-            print(f"{outcome.snapshot_id} not deleted yet: {outcome.why}", flush=True)
-            not_yet.append(f"{outcome.snapshot_id} {outcome.why}")
+            print(f"{outcome.snapshot_id} {NOT_YET}: {outcome.why}", flush=True)
+            not_yet.setdefault(outcome.why, []).append(outcome.snapshot_id)
         else:
             print(f"deleted {outcome.snapshot_id}", flush=True)
-    if not_yet:
-        others = "every other one was deleted or already gone"
-        return _fail(
-            f"{len(not_yet)} snapshot(s) {NOT_YET}: {'; '.join(not_yet)} ({others})", EXIT_NOT_YET
-        )
-    return EXIT_OK
+    return _not_yet(not_yet, len(doomed)) if not_yet else EXIT_OK
+
+
+def _not_yet(not_yet: dict[str, list[str]], asked: int) -> int:
+    """Exit 4, naming each snapshot not deleted yet and why, in one sentence."""
+    count = sum(len(ids) for ids in not_yet.values())
+    reasons = "; ".join(f"{', '.join(ids)}: {why}" for why, ids in not_yet.items())
+    others = f" (the other {asked - count} were deleted or already gone)" if asked > count else ""
+    return _fail(f"{count} snapshot(s) {NOT_YET}{others}: {reasons}", EXIT_NOT_YET)
 
 
 def _load(path: Path) -> object:

@@ -200,6 +200,7 @@ def test_a_locked_leftover_is_kept_with_its_lock_end_and_the_others_are_deleted(
 
     assert code == EXIT_NOT_YET, out + err
     assert not ec2.exists(free)
+    assert f"deleting 1 snapshot(s): {free}\n" in out  # the locked one is not announced
     assert f"deleted {free}" in out
     assert ec2.exists(locked)
     assert lock_state(emulator, locked) == (
