@@ -325,7 +325,7 @@ def test_a_lock_read_throttled_once_is_retried(
 # --- locked snapshots that are no leftovers ----------------------------------------------
 
 
-def test_locked_snapshots_held_retained_or_of_another_stack_are_never_unlocked_or_deleted(
+def test_locked_snapshots_held_retained_adopted_or_another_stacks_are_never_unlocked_or_deleted(
     emulator: Emulator,
     ec2: Ec2View,
     aws_env: Callable[..., None],
@@ -338,7 +338,10 @@ def test_locked_snapshots_held_retained_or_of_another_stack_are_never_unlocked_o
     theirs = make(emulator, "snap", token=theirs_token, stack="dev")  # a same-named stack's
     (leftover,), state = leftovers(emulator, "snap")
     state["deployment"]["resources"].append(held("live", live))
-    for snapshot_id in (live, retained, theirs):
+    adopted_token = str(uuid.uuid4())  # the leftover of "taken", since adopted by proj/staging
+    adopted = make(emulator, "taken", token=adopted_token, stack="staging")
+    state["deployment"]["pending_operations"].append(pending("taken", adopted_token))
+    for snapshot_id in (live, retained, theirs, adopted):
         lock(emulator, snapshot_id)
     emulator.clear_calls()
 
@@ -346,7 +349,8 @@ def test_locked_snapshots_held_retained_or_of_another_stack_are_never_unlocked_o
 
     assert code == 0, out + err
     assert not ec2.exists(leftover)
-    assert all(ec2.exists(i) for i in (live, retained, theirs))
+    assert all(ec2.exists(i) for i in (live, retained, theirs, adopted))
+    assert "adopted by another resource" in out
     deletes = [c for c in emulator.calls() if c.operation == "DeleteSnapshot"]
     assert len(deletes) == 1
     assert_never_unlocked(emulator)
