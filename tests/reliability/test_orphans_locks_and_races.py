@@ -301,6 +301,8 @@ def test_a_leftover_whose_lock_cannot_be_read_is_not_deleted(
     assert all(i in sentence for i in ids)
     assert "lock could not be read" in sentence
     assert code_ in sentence
+    if code_ == "UnauthorizedOperation":
+        assert "ec2:DescribeLockedSnapshots" in sentence  # the permission to add
 
 
 def test_a_lock_read_throttled_once_is_retried(
