@@ -516,3 +516,23 @@ def test_a_snapshot_ec2_still_shows_is_never_reported_gone(
 
     assert (snapshot_id, kind) == (leftover, "not deleted yet")
     assert ec2.exists(leftover)
+
+
+def test_a_leftover_whose_lock_has_expired_is_deleted(
+    emulator: Emulator,
+    ec2: Ec2View,
+    aws_env: Callable[..., None],
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (leftover,), state = leftovers(emulator, "snap")
+    lock(emulator, leftover)  # for three days
+    emulator.advance_clock(4 * 86400)
+    assert lock_state(emulator, leftover) == "expired"
+
+    code, out, err = orphans(state, tmp_path, capsys, "--delete")
+
+    assert code == 0, out + err
+    assert f"deleted {leftover}" in out
+    assert not ec2.exists(leftover)
+    assert_never_unlocked(emulator)
