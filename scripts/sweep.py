@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if not report.verdicts:
         say("  none: no snapshot of this account carries the acceptance tag")
     if args.delete:
-        say(f"Deleted {len(report.deleted)} of {len(leftovers)} leftover(s).")
+        gone = f"; {len(report.gone)} already gone" if report.gone else ""
+        say(f"Deleted {len(report.deleted)} of {len(leftovers)} leftover(s){gone}.")
     elif leftovers:
         say(f"{len(leftovers)} leftover(s); delete them with: make sweep ARGS=--delete")
     return 1 if report.failed else 0

@@ -8,7 +8,13 @@ Exit codes (each failure is one sentence on stderr):
   stack, a malformed region);
 * 3 — refused: the export cannot prove which snapshots a state holds (secret or unreadable
   values of this package's resources), or a snapshot named with ``--delete-unrecorded``
-  fails a check. Nothing is deleted.
+  fails a check. Nothing is deleted;
+* 4 — not everything could be deleted yet: a snapshot to delete is locked (EBS snapshot lock;
+  never unlocked here), its lock could not be read, or EC2 could not confirm it gone. Every
+  other one was deleted (or was already gone); the sentence names each and why, and running
+  again later finishes the job.
+
+A snapshot another run (or anyone) deleted first is "already gone": done, exit 0.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import SnapshotProviderError
 from .orphans import (
+    ALREADY_GONE,
     DEFAULT_SETTLE_SECONDS,
+    NOT_YET,
     ExportError,
     Report,
     Snapshot,
@@ -34,12 +42,13 @@ from .orphans import (
     delete_snapshots,
     find_snapshots,
     judge,
+    lock_holds,
     named_unrecorded,
     read_export,
 )
 from .settings import PROFILE_KEY, settings_from_config
 
-EXIT_OK, EXIT_AWS, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+EXIT_OK, EXIT_AWS, EXIT_USAGE, EXIT_REFUSED, EXIT_NOT_YET = 0, 1, 2, 3, 4
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 
 
@@ -102,16 +111,36 @@ def _orphans(arguments: argparse.Namespace) -> int:
     unrecorded = named_unrecorded(
         report, export, arguments.delete_unrecorded, arguments.settle_seconds
     )
-    _print_report(export, sorted(regions), report)
+    # Locks are read before anything is listed, so the list says what cannot go yet.
+    holds = lock_holds([*report.leftovers, *unrecorded], settings)
+    _print_report(export, sorted(regions), report, holds)
     doomed = [*report.leftovers, *unrecorded] if arguments.delete else unrecorded
     if not doomed:
-        if report.leftovers:
-            print(f"run again with --delete to delete the {len(report.leftovers)} leftover(s)")
+        free = [s for s in report.leftovers if s.snapshot_id not in holds]
+        if free:
+            print(f"run again with --delete to delete the {len(free)} leftover(s)")
         return EXIT_OK
-    print(f"deleting {len(doomed)} snapshot(s): {', '.join(s.snapshot_id for s in doomed)}")
-    for snapshot_id in delete_snapshots(doomed, settings):
-        print(f"deleted {snapshot_id}", flush=True)
-    return EXIT_OK
+    going = [s.snapshot_id for s in doomed if s.snapshot_id not in holds]
+    if going:
+        print(f"deleting {len(going)} snapshot(s): {', '.join(going)}")
+    not_yet: dict[str, list[str]] = {}  # why → the snapshots it holds
+    for outcome in delete_snapshots(doomed, holds, settings):
+        if outcome.kind == ALREADY_GONE:
+            print(f"{outcome.snapshot_id} already gone: {outcome.why}", flush=True)
+        elif outcome.kind == NOT_YET:
+            print(f"{outcome.snapshot_id} {NOT_YET}: {outcome.why}", flush=True)
+            not_yet.setdefault(outcome.why, []).append(outcome.snapshot_id)
+        else:
+            print(f"deleted {outcome.snapshot_id}", flush=True)
+    return _not_yet(not_yet, len(doomed)) if not_yet else EXIT_OK
+
+
+def _not_yet(not_yet: dict[str, list[str]], asked: int) -> int:
+    """Exit 4, naming each snapshot not deleted yet and why, in one sentence."""
+    count = sum(len(ids) for ids in not_yet.values())
+    reasons = "; ".join(f"{', '.join(ids)}: {why}" for why, ids in not_yet.items())
+    others = f" (the other {asked - count} were deleted or already gone)" if asked > count else ""
+    return _fail(f"{count} snapshot(s) {NOT_YET}{others}: {reasons}", EXIT_NOT_YET)
 
 
 def _load(path: Path) -> object:
@@ -123,7 +152,9 @@ def _load(path: Path) -> object:
         raise ExportError(f"not JSON ({error})") from error
 
 
-def _print_report(export: StackExport, regions: list[str], report: Report) -> None:
+def _print_report(
+    export: StackExport, regions: list[str], report: Report, holds: dict[str, str]
+) -> None:
     where = f"stack {export.project}/{export.stack} in {', '.join(regions)}"
     if not report.verdicts:
         print(f"no snapshots of {where} left by unfinished creates, none tagged with the stack")
@@ -131,10 +162,14 @@ def _print_report(export: StackExport, regions: list[str], report: Report) -> No
     print(f"{len(report.leftovers)} snapshot(s) of {where} left by unfinished creates:")
     for snapshot in report.leftovers:
         print(_row(snapshot))
+        if snapshot.snapshot_id in holds:
+            print(f"      {NOT_YET}: {holds[snapshot.snapshot_id]}")
     if report.kept:
         print(f"{len(report.kept)} other snapshot(s) tagged with the stack, not deleted:")
         for verdict in report.kept:
             print(f"{_row(verdict.snapshot)}\n      {verdict.reason}")
+            if verdict.snapshot.snapshot_id in holds:  # named with --delete-unrecorded
+                print(f"      {NOT_YET}: {holds[verdict.snapshot.snapshot_id]}")
 
 
 def _row(snapshot: Snapshot) -> str:

@@ -96,6 +96,8 @@ def _sweep_own(
         kept = [v for v in report.verdicts if v.run_id == mark.run_id and not v.delete]
         for snapshot_id in report.deleted:
             say(f"  deleted {snapshot_id}, a snapshot of this run")
+        for snapshot_id in report.gone:
+            say(f"  {snapshot_id}, a snapshot of this run, was already gone")
         problems += [f"{i} not deleted: {why}" for i, why in report.failed.items()]
         problems += [f"{v.snapshot_id} kept: {v.reason}" for v in kept]
     if not problems:

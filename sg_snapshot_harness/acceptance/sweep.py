@@ -14,12 +14,17 @@ Who a sweep could hurt, and what protects each (``judge``; each case has a test)
 - a locked snapshot (EBS snapshot lock): refused with its lock state (EC2 would refuse the
   delete too);
 - a tag value that is not ``<run-id>@<time>``: refused (not the lane's own writing).
+
+With ``--delete``, a leftover that another sweep (or anyone) deleted first is "already gone"
+(done, and said so); the sweep goes on. A DeleteSnapshot answered NotFound is believed only
+when DescribeSnapshots agrees: right after a create, EC2 may answer NotFound for a snapshot it
+still holds (eventual consistency), and such a snapshot is reported not deleted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -155,11 +160,14 @@ class SweepReport:
     deleted: list[str]
     failed: dict[str, str]
     lock_note: str | None
+    #: Leftovers another sweep (or anyone) deleted first: done, not deleted by this one.
+    gone: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         lines = [verdict.line() for verdict in self.verdicts]
         if self.lock_note:
             lines.append(f"note: lock states unknown: {self.lock_note}")
+        lines += [f"{snapshot_id}  already gone (deleted meanwhile)" for snapshot_id in self.gone]
         lines += [f"{snapshot_id}  NOT deleted: {why}" for snapshot_id, why in self.failed.items()]
         return lines
 
@@ -195,6 +203,7 @@ def sweep(
         for snapshot in found.values()
     ]
     deleted: list[str] = []
+    gone: list[str] = []
     failed: dict[str, str] = {}
     for verdict in verdicts:
         if not (delete and verdict.delete):
@@ -204,11 +213,19 @@ def sweep(
             deleted.append(verdict.snapshot_id)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code == _NOT_FOUND:
-                deleted.append(verdict.snapshot_id)  # gone already: what the sweep wanted
-            else:
+            if code != _NOT_FOUND:
                 failed[verdict.snapshot_id] = f"{code}: {error.response['Error'].get('Message')}"
-    return SweepReport(verdicts, deleted, failed, lookup.unknown_reason)
+            elif _described(ec2, [verdict.snapshot_id]):
+                failed[verdict.snapshot_id] = _STILL_THERE
+            else:
+                gone.append(verdict.snapshot_id)  # what the sweep wanted, done by another
+    return SweepReport(verdicts, deleted, failed, lookup.unknown_reason, gone)
+
+
+_STILL_THERE = (
+    "DeleteSnapshot answered InvalidSnapshot.NotFound, yet DescribeSnapshots still shows it "
+    "(EC2's eventual consistency): sweep again"
+)
 
 
 def _described(ec2: Any, snapshot_ids: list[str]) -> list[dict[str, Any]]:

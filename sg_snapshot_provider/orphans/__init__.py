@@ -26,12 +26,21 @@ user may name such a snapshot with ``delete_unrecorded``: it is deleted after ch
 Knows nothing of Pulumi's runtime: it reads the exported JSON and talks to EC2 through the
 AWS layer.
 
-One module per job: ``export.py`` reads the export, ``ec2.py`` finds (and deletes) the
-snapshots in EC2, ``verdicts.py`` judges each. The command itself is
+One module per job: ``export.py`` reads the export, ``ec2.py`` finds the snapshots in EC2,
+reads the locks of those to delete and deletes them (a locked one is kept, one already deleted
+by a concurrent run is "already gone"), ``verdicts.py`` judges each. The command itself is
 ``sg_snapshot_provider/__main__.py``.
 """
 
-from .ec2 import delete_snapshots, find_snapshots
+from .ec2 import (
+    ALREADY_GONE,
+    DELETED,
+    NOT_YET,
+    Outcome,
+    delete_snapshots,
+    find_snapshots,
+    lock_holds,
+)
 from .export import (
     ExportError,
     PendingCreate,
@@ -50,9 +59,13 @@ from .verdicts import (
 )
 
 __all__ = [
+    "ALREADY_GONE",
     "DEFAULT_SETTLE_SECONDS",
+    "DELETED",
+    "NOT_YET",
     "UNRECORDED",
     "ExportError",
+    "Outcome",
     "PendingCreate",
     "Report",
     "Snapshot",
@@ -62,6 +75,7 @@ __all__ = [
     "delete_snapshots",
     "find_snapshots",
     "judge",
+    "lock_holds",
     "named_unrecorded",
     "read_export",
 ]

@@ -54,6 +54,22 @@ def test_make_sweep_lists_then_deletes_with_the_flag(
     assert ec2.snapshot_ids() == {untagged}
 
 
+@pytest.mark.usefixtures("two_hours_later")
+def test_make_sweep_delete_says_what_another_sweep_deleted_first_and_succeeds(
+    emulator: Emulator, ec2: Ec2View, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leftovers = [make(emulator, {ACCEPTANCE_TAG: OLD_RUN.value}) for _ in range(2)]
+    emulator.inject_fault("DeleteSnapshot", "InvalidSnapshot.NotFound", mode="after", times=1)
+
+    code = load_script().main(["--endpoint-url", emulator.url, "--region", REGION, "--delete"])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Deleted 1 of 2 leftover(s); 1 already gone." in out
+    assert "already gone (deleted meanwhile)" in out
+    assert not any(ec2.exists(i) for i in leftovers)
+
+
 def test_make_sweep_keeps_a_running_runs_snapshots(
     emulator: Emulator, ec2: Ec2View, capsys: pytest.CaptureFixture[str]
 ) -> None:

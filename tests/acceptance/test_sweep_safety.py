@@ -228,3 +228,37 @@ def test_listing_deletes_nothing_and_delete_takes_only_the_leftovers(
     swept = run_sweep(emulator, delete=True)
     assert sorted(swept.deleted) == sorted([*leftovers, lane_owned])
     assert ec2.snapshot_ids() == {untagged}
+
+
+# --- two sweeps at once, and what only looks gone ------------------------------------------
+
+
+def test_a_leftover_another_sweep_deleted_first_is_already_gone_and_the_sweep_goes_on(
+    emulator: Emulator, ec2: Ec2View
+) -> None:
+    """The other sweep's delete lands between this one's listing and its own delete (the
+    emulator deletes, then answers NotFound, as EC2 answers the second of two deletes)."""
+    leftovers = [make(emulator, {ACCEPTANCE_TAG: OLD_RUN.value}) for _ in range(3)]
+    emulator.inject_fault("DeleteSnapshot", "InvalidSnapshot.NotFound", mode="after", times=1)
+
+    swept = run_sweep(emulator, delete=True)
+
+    assert len(swept.gone) == 1
+    assert sorted(swept.deleted + swept.gone) == sorted(leftovers)
+    assert swept.failed == {}
+    assert f"{swept.gone[0]}  already gone (deleted meanwhile)" in swept.lines()
+    assert ec2.snapshot_ids() == set()
+
+
+def test_a_delete_answered_not_found_while_ec2_still_shows_the_snapshot_is_not_gone(
+    emulator: Emulator, ec2: Ec2View
+) -> None:
+    """EC2's eventual consistency: NotFound is no proof while DescribeSnapshots shows it."""
+    leftover = make(emulator, {ACCEPTANCE_TAG: OLD_RUN.value})
+    emulator.inject_fault("DeleteSnapshot", "InvalidSnapshot.NotFound", times=1)
+
+    swept = run_sweep(emulator, delete=True)
+
+    assert swept.deleted == swept.gone == []
+    assert "eventual consistency" in swept.failed[leftover]
+    assert ec2.exists(leftover)

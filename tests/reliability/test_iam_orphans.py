@@ -1,7 +1,7 @@
 """`python -m sg_snapshot_provider orphans --delete` under exactly ``iam/orphans.json``: it lists
 and deletes a real leftover (a create whose CLI was killed), calls nothing the policy does not
-grant and everything it does, and, with DeleteSnapshot taken out, fails in one sentence naming
-it and deletes nothing."""
+grant and everything it does, and, with DeleteSnapshot or DescribeLockedSnapshots taken out,
+fails in one sentence naming it and deletes nothing."""
 
 from __future__ import annotations
 
@@ -58,8 +58,28 @@ def test_orphans_delete_works_under_exactly_its_policy(
     called = {f"{c.service}:{c.operation}" for c in emulator.calls()}
     granted = {"ec2:DescribeSnapshots", "ec2:DeleteSnapshot", "ec2:DescribeLockedSnapshots"}
     assert {s["Action"] for s in policy()["Statement"]} == granted
-    # DescribeLockedSnapshots only explains a delete that a lock refused: none here.
-    assert called == granted - {"ec2:DescribeLockedSnapshots"}
+    # DescribeLockedSnapshots: the locks of what it deletes are read before anything goes.
+    assert called == granted
+
+
+def test_without_describe_locked_snapshots_orphans_names_it_and_deletes_nothing(
+    emulator: Emulator, ec2: Ec2View, tmp_path: Path
+) -> None:
+    """A policy written before orphans read locks: no lock can be read, so none is assumed."""
+    leftover, later, recreated = leftover_and_later_run(emulator, ec2, stack(emulator))
+    document = policy()
+    document["Statement"] = [
+        s for s in document["Statement"] if s["Action"] != "ec2:DescribeLockedSnapshots"
+    ]
+    emulator.set_iam_policy(document, access_key=ORPHANS_KEY)
+    emulator.clear_calls()
+    done = orphans_with_the_key(later.export(), tmp_path, emulator, "--delete", *NO_MARGIN)
+    assert done.returncode == 4, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert leftover in line
+    assert "ec2:DescribeLockedSnapshots" in line
+    assert not any(c.operation == "DeleteSnapshot" for c in emulator.calls())
+    assert ec2.snapshot_ids() == {leftover, recreated}
 
 
 def test_without_delete_snapshot_orphans_names_it_and_deletes_nothing(

@@ -28,7 +28,7 @@ from .find import (
     snapshot_ids_tagged,
     snapshot_info,
 )
-from .locks import LockInfo, describe_locks, lock_snapshot, unlock_snapshot
+from .locks import LockInfo, LockRead, describe_locks, lock_snapshot, read_locks, unlock_snapshot
 from .tags import TAG_RESOURCES_MAX, update_snapshot_tags, update_tags_of_snapshots
 from .tier import TierInfo, archive_snapshot, describe_tiers, restore_snapshot
 from .visibility import visibility_seconds_left
@@ -41,6 +41,7 @@ __all__ = [
     "TAG_RESOURCES_MAX",
     "BatchedReader",
     "LockInfo",
+    "LockRead",
     "SnapshotInfo",
     "SnapshotPoller",
     "TierInfo",
@@ -53,6 +54,7 @@ __all__ = [
     "find_own_snapshot",
     "find_snapshot_by_id",
     "lock_snapshot",
+    "read_locks",
     "read_snapshot",
     "restore_snapshot",
     "snapshot_ids_tagged",

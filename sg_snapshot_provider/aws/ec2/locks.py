@@ -94,6 +94,16 @@ def unlock_snapshot(client: EC2Client, snapshot_id: str, policy: RetryPolicy) ->
         raise translate(err, "unlocking EBS snapshot", snapshot_id, "ec2:UnlockSnapshot") from err
 
 
+@dataclass(frozen=True)
+class LockRead:
+    """What DescribeLockedSnapshots said of some snapshots: the locks it showed (a snapshot
+    it knows and left out has no lock), and the IDs it did not know (gone, or not visible
+    yet: their lock is unknown, not absent)."""
+
+    locks: dict[str, LockInfo]
+    not_found: frozenset[str]
+
+
 def describe_locks(
     client: EC2Client, snapshot_ids: Sequence[str], policy: RetryPolicy
 ) -> dict[str, LockInfo]:
@@ -116,6 +126,30 @@ def describe_locks(
                     if one.code != "InvalidSnapshot.NotFound":
                         raise
     return found
+
+
+def read_locks(client: EC2Client, snapshot_ids: Sequence[str], policy: RetryPolicy) -> LockRead:
+    """The locks of these snapshots and the IDs EC2 did not know, one call per 200 IDs (each
+    asked alone when one of a call's is unknown: EC2 then fails the whole call). Unlike
+    :func:`describe_locks`, an unknown ID is told apart from an unlocked one."""
+    ids = [snapshot_id.lower() for snapshot_id in snapshot_ids]
+    found: dict[str, LockInfo] = {}
+    missing: set[str] = set()
+    for start in range(0, len(ids), LOCKED_IDS_MAX):
+        chunk = ids[start : start + LOCKED_IDS_MAX]
+        try:
+            found.update(_describe(client, chunk, policy))
+        except AwsOperationError as err:
+            if err.code != "InvalidSnapshot.NotFound":
+                raise
+            for snapshot_id in chunk:
+                try:
+                    found.update(_describe(client, [snapshot_id], policy))
+                except AwsOperationError as one:
+                    if one.code != "InvalidSnapshot.NotFound":
+                        raise
+                    missing.add(snapshot_id)
+    return LockRead(found, frozenset(missing))
 
 
 def _describe(client: EC2Client, ids: list[str], policy: RetryPolicy) -> dict[str, LockInfo]:
