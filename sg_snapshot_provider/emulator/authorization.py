@@ -16,8 +16,9 @@ Storage Gateway):
   snapshot's tags) and, when it tags the volume, as ``ec2:CreateTags`` with
   ``ec2:CreateAction``; ``DeleteVolume`` on the volume with its tags. Other EC2 actions
   (``DescribeSnapshots`` has no resource-level permission) are asked on ``*``.
-* Storage Gateway actions are asked on the volume ARN of the request, else its gateway ARN,
-  else ``*``, with the request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``.
+* Storage Gateway actions are asked on the volume ARN of the request (on each of its
+  ``VolumeARNs``, as DescribeCachediSCSIVolumes), else its gateway ARN, else ``*``, with the
+  request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``.
 * ``sts:GetCallerIdentity`` is always allowed: AWS answers it whatever the policies say.
 
 A refusal is answered as each service answers it: EC2 ``UnauthorizedOperation`` (403, XML,
@@ -165,6 +166,10 @@ def storagegateway_contexts(operation: str, body: bytes) -> list[RequestContext]
     except ValueError:
         payload = {}
     payload = payload if isinstance(payload, dict) else {}
+    volumes = payload.get("VolumeARNs")
+    if isinstance(volumes, list) and volumes:  # DescribeCachediSCSIVolumes…: each volume
+        action = f"storagegateway:{operation}"
+        return [RequestContext(action, str(volume)) for volume in volumes]
     resource = payload.get("VolumeARN") or payload.get("GatewayARN") or "*"
     raw_tags = payload.get("Tags")
     raw_tags = raw_tags if isinstance(raw_tags, list) else []
