@@ -104,6 +104,14 @@ SCENARIOS: dict[str, list[Step]] = {
         out_of_band("advance", seconds=10 * DAY),
         destroy(DELETE_SNAPSHOT),
     ],
+    "compliance_lock_changed_and_removed_during_its_cool_off": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **COMPLIANCE),
+        # within the cooling-off period EC2 allows anything: shortened, then removed
+        up(StepKind.UPDATE, LOCK, **{**COMPLIANCE, "lock_duration_days": 1}),
+        up(StepKind.SAME, **{**COMPLIANCE, "lock_duration_days": 1}),
+        up(StepKind.UPDATE, UNLOCK),
+        destroy(DELETE_SNAPSHOT),
+    ],
     "lock_until_a_date": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **UNTIL_2),
         up(StepKind.SAME, **UNTIL_2),

@@ -83,10 +83,35 @@ SCENARIOS: dict[str, list[Step]] = {
         up(
             StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, held=2, trigger="2", **ARCHIVED
         ),
+        out_of_band("archived", count=1),
         # no new snapshot: one permanent restore of the archived member
         up(StepKind.UPDATE, RESTORE_TIER, held=2, trigger="2", keep=3, storage_tier="standard"),
+        out_of_band("archived", count=0),
         up(StepKind.SAME, held=2, trigger="2", keep=3, storage_tier="standard"),
         destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+    ],
+    "a_member_restored_out_of_band_shows_on_refresh_and_the_next_trigger_archives_it": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, held=2, trigger="2", **ARCHIVED
+        ),
+        out_of_band("restore_out_of_band", position=1),
+        refresh(StepKind.REFRESH, DESCRIBE, held=2),
+        out_of_band("archived", count=0),
+        # the same inputs plan nothing (no call); the next trigger archives it with the other
+        up(StepKind.SAME, held=2, trigger="2", **ARCHIVED),
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            DESCRIBE,
+            MODIFY_TIER,
+            MODIFY_TIER,
+            held=3,
+            trigger="3",
+            **ARCHIVED,
+        ),
+        out_of_band("archived", count=2),
+        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_refused_archive_is_a_warning_and_the_member_stays_standard": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
@@ -148,6 +173,19 @@ class ProtectionRunner(SeriesRunner):
         self.actions["advance"] = lambda step: emulator.advance_clock(
             (step.inputs or {})["seconds"]
         )
+        self.actions["restore_out_of_band"] = lambda step: ec2.client.restore_snapshot_tier(
+            SnapshotId=self._at(step), PermanentRestore=True
+        )
+        self.actions["archived"] = self._archived
+
+    def _archived(self, step: Step) -> None:
+        """The state and EC2 agree on how many members are archived, and it is ``count``."""
+        outputs = self.engine.require_state("nightly-root").outputs
+        recorded = outputs.get("archived_snapshot_ids") or []
+        answer = self.ec2.client.describe_snapshots(SnapshotIds=outputs["snapshot_ids"])
+        in_ec2 = [s["SnapshotId"] for s in answer["Snapshots"] if s.get("StorageTier") == "archive"]
+        assert sorted(recorded) == sorted(in_ec2), (recorded, in_ec2)
+        assert len(recorded) == (step.inputs or {})["count"], recorded
 
 
 @pytest.mark.parametrize("steps", list(SCENARIOS.values()), ids=list(SCENARIOS))

@@ -495,3 +495,22 @@ def test_the_check_failure_names_the_property(series: Engine) -> None:
         series.up(series_table.NAME, {**series_table.BASE, SHARE: ["123"]})
     assert f'{SHARE}["0"]' in str(caught.value)
     assert "12 digits" in str(caught.value)
+
+
+def test_a_volume_made_by_hand_outlives_the_restore_tests_and_the_destroy(
+    series: Engine, ec2: Ec2View
+) -> None:
+    """Who could be hurt: the owner of another volume in the test's zone. The restore test
+    deletes only the volume it made (its restore-test tag), kept or not, never another."""
+    theirs = ec2.client.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    made = series.up(series_table.NAME, {**series_table.BASE, "verify_restore": ZONE})
+    assert made.outputs["last_restore_check"]["result"] == "passed"
+    assert volume_ids(ec2.client) == {theirs}
+    kept = series.up(
+        series_table.NAME, {**series_table.BASE, "trigger": "2", "verify_restore": KEEP}
+    )
+    kept_volume = kept.outputs["last_restore_check"]["volume_id"]
+    assert volume_ids(ec2.client) == {theirs, kept_volume}
+    series.destroy(series_table.NAME)
+    assert volume_ids(ec2.client) == {theirs}
+    assert ec2.snapshot_ids() == set()
