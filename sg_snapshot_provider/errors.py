@@ -248,16 +248,34 @@ class SnapshotCreateError(SnapshotProviderError):
 class SnapshotSeriesDeleteError(SnapshotProviderError):
     """Deleting a snapshot series left some of its snapshots: ``remaining`` maps each to the
     error its delete met. The others were deleted; Pulumi keeps the series in the state, so the
-    next ``pulumi destroy`` (or ``up``, after a replace) deletes what remains."""
+    next ``pulumi destroy`` (or ``up``, after a replace) deletes what remains. When every one
+    left is locked, the message is one sentence naming each lock's end."""
 
     def __init__(self, series_id: str, remaining: dict[str, Exception], deleted: list[str]) -> None:
         self.series_id = series_id
         self.remaining = remaining
         self.deleted = deleted
-        failures = "; ".join(f"{sid}: {error}" for sid, error in remaining.items())
         done = f"{len(deleted)} other snapshot(s) were deleted; " if deleted else ""
+        locked = {
+            sid: error for sid, error in remaining.items() if isinstance(error, SnapshotLockedError)
+        }
+        if locked and len(locked) == len(remaining):
+            ends = "; ".join(f"{sid} in {e.mode} mode {_until(e)}" for sid, e in locked.items())
+            super().__init__(
+                f"deleting snapshot series {series_id}: {len(locked)} snapshot(s) are locked, "
+                f"so nobody can delete them before their locks end ({ends}); {done}the series "
+                "stays in the state with every snapshot it held, since the provider never "
+                "unlocks a snapshot to delete it: run the destroy again once the locks have "
+                "ended, or `pulumi state delete` the series to leave them in place"
+            )
+            return
+        failures = "; ".join(f"{sid}: {error}" for sid, error in remaining.items())
         super().__init__(
             f"deleting snapshot series {series_id}: {len(remaining)} snapshot(s) could not be "
             f"deleted ({failures}); {done}the series stays in the state with every snapshot it "
             "held, so running the operation again deletes what remains"
         )
+
+
+def _until(error: SnapshotLockedError) -> str:
+    return f"until {error.expires_on.isoformat()}" if error.expires_on else "until its lock ends"

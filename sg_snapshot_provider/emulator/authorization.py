@@ -11,10 +11,14 @@ Storage Gateway):
   ``ModifySnapshotAttribute``, ``ModifySnapshotTier``, ``LockSnapshot``…) are asked once per
   snapshot, on ``arn:aws:ec2:REGION::snapshot/ID``, with ``aws:ResourceTag/KEY`` and
   ``ec2:ResourceTag/KEY`` read from the snapshot's current tags in moto's backend, and the
-  request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``. Other EC2 actions
+  request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``. ``CreateVolume`` is asked on
+  ``volume/*`` (with its ``TagSpecification`` tags), on the snapshot it restores (with that
+  snapshot's tags) and, when it tags the volume, as ``ec2:CreateTags`` with
+  ``ec2:CreateAction``; ``DeleteVolume`` on the volume with its tags. Other EC2 actions
   (``DescribeSnapshots`` has no resource-level permission) are asked on ``*``.
-* Storage Gateway actions are asked on the volume ARN of the request, else its gateway ARN,
-  else ``*``, with the request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``.
+* Storage Gateway actions are asked on the volume ARN of the request (on each of its
+  ``VolumeARNs``, as DescribeCachediSCSIVolumes), else its gateway ARN, else ``*``, with the
+  request's tags as ``aws:RequestTag/KEY`` and ``aws:TagKeys``.
 * ``sts:GetCallerIdentity`` is always allowed: AWS answers it whatever the policies say.
 
 A refusal is answered as each service answers it: EC2 ``UnauthorizedOperation`` (403, XML,
@@ -49,6 +53,7 @@ _SNAPSHOT_ACTIONS: Final = frozenset(
         "ResetSnapshotAttribute",
         "DescribeSnapshotAttribute",
         "ModifySnapshotTier",
+        "RestoreSnapshotTier",
         "LockSnapshot",
         "UnlockSnapshot",
     }
@@ -91,8 +96,47 @@ def _request_tag_keys(tags: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return keys
 
 
+def volume_arn(region: str, account_id: str, volume_id: str) -> str:
+    return f"arn:{_partition(region)}:ec2:{region}:{account_id}:volume/{volume_id}"
+
+
+def _resource_tag_keys(backend: Any, resource_id: str) -> dict[str, list[str]]:
+    tags = dict(backend.tags.get(resource_id, {}))
+    return {**_tag_keys(tags, "aws:ResourceTag/"), **_tag_keys(tags, "ec2:ResourceTag/")}
+
+
+def _create_volume_contexts(request: Ec2Request) -> list[RequestContext]:
+    """CreateVolume asks for the new volume (``volume/*``: its ID is not known yet) with the
+    tags of its ``TagSpecification`` as request tags, for the snapshot it is made from (with
+    that snapshot's tags), and, when it tags the volume, ``ec2:CreateTags`` on the volume with
+    ``ec2:CreateAction`` = ``CreateVolume`` (EC2's tag-on-create authorization)."""
+    tags = [
+        (fields.get(f"Tag.{n}.Key", ""), fields.get(f"Tag.{n}.Value", ""))
+        for fields in request.structures("TagSpecification")
+        for n in range(1, 51)
+        if f"Tag.{n}.Key" in fields
+    ]
+    volume = volume_arn(request.region, request.account_id, "*")
+    contexts = [RequestContext("ec2:CreateVolume", volume, _request_tag_keys(tags))]
+    snapshot_id = request.params.get("SnapshotId")
+    if snapshot_id:
+        keys = _resource_tag_keys(request.backend, snapshot_id)
+        arn = snapshot_arn(request.region, snapshot_id)
+        contexts.append(RequestContext("ec2:CreateVolume", arn, keys))
+    if tags:
+        keys = {**_request_tag_keys(tags), "ec2:CreateAction": ["CreateVolume"]}
+        contexts.append(RequestContext("ec2:CreateTags", volume, keys))
+    return contexts
+
+
 def ec2_contexts(request: Ec2Request) -> list[RequestContext]:
     action = f"ec2:{request.action}"
+    if request.action == "CreateVolume":
+        return _create_volume_contexts(request)
+    if request.action == "DeleteVolume" and request.params.get("VolumeId"):
+        volume_id = request.params["VolumeId"]
+        arn = volume_arn(request.region, request.account_id, volume_id)
+        return [RequestContext(action, arn, _resource_tag_keys(request.backend, volume_id))]
     request_tags = [(tag.get("Key", ""), tag.get("Value", "")) for tag in request.structures("Tag")]
     if request.action in _TAG_ACTIONS:
         targets = request.members("ResourceId")
@@ -122,6 +166,10 @@ def storagegateway_contexts(operation: str, body: bytes) -> list[RequestContext]
     except ValueError:
         payload = {}
     payload = payload if isinstance(payload, dict) else {}
+    volumes = payload.get("VolumeARNs")
+    if isinstance(volumes, list) and volumes:  # DescribeCachediSCSIVolumes…: each volume
+        action = f"storagegateway:{operation}"
+        return [RequestContext(action, str(volume)) for volume in volumes]
     resource = payload.get("VolumeARN") or payload.get("GatewayARN") or "*"
     raw_tags = payload.get("Tags")
     raw_tags = raw_tags if isinstance(raw_tags, list) else []

@@ -4,6 +4,7 @@ emulator through AWS_ENDPOINT_URL, so that no real account is ever reached."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -113,3 +114,21 @@ def test_an_unknown_volume_size_gives_the_cost_per_gib() -> None:
     assert "expected cost: at most $0.00048 per GiB of data on the volume (size unknown)" in (
         "\n".join(plan.lines())
     )
+
+
+def test_the_account_path_runs_under_exactly_the_acceptance_policy(
+    emulator: Emulator, ec2: Ec2View
+) -> None:
+    """Every request of the lane and of the plugin it drives (the dummy credentials of both)
+    is checked against ``iam/acceptance.json``: the whole run passes with no refusal."""
+    document = json.loads((REPO_ROOT / "iam" / "acceptance.json").read_text())
+    emulator.set_iam_policy(document, access_key=DUMMY_AWS_ENVIRONMENT["AWS_ACCESS_KEY_ID"])
+    done = run_account_path(emulator, VOLUME_ARN, "--yes")
+    assert emulator.iam_denials() == []
+    assert done.returncode == 0, done.stdout + done.stderr
+    for scenario in SCENARIOS:
+        assert f"PASSED   {scenario}" in done.stdout
+    called = set(requests(emulator))
+    assert "storagegateway:DescribeCachediSCSIVolumes" in called
+    assert "storagegateway:ListVolumeRecoveryPoints" in called
+    assert ec2.snapshot_ids() == set()

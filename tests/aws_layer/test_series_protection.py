@@ -92,7 +92,10 @@ def test_destroy_of_a_series_with_a_locked_member__deletes_the_rest_and_fails_na
         provider.delete(series_id, outs)
 
     assert set(caught.value.remaining) == {locked}
-    assert "locked in compliance mode until" in str(caught.value)
+    message = str(caught.value)
+    assert f"({locked} in compliance mode until 20" in message
+    assert "1 other snapshot(s) were deleted" in message
+    assert ". " not in message  # one sentence
     assert snapshot_ids(ec2) == [locked]
     assert "UnlockSnapshot" not in operations(emulator)
     # The engine keeps the old state; a destroy after the lock ends finishes the job.

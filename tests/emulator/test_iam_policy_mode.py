@@ -1,8 +1,9 @@
 """Policy mode: the emulator checks each request against IAM policies and refuses as AWS does.
 
 Who could be hurt first: the owner of a snapshot the provider did not make. Under
-``iam/provider.json`` a leaked provider credential must not delete, retag or untag it, and
-must not give it the owner tag to delete it afterwards.
+``iam/provider.json`` a leaked provider credential must not delete, retag or untag it, must not
+give it the owner tag to delete it afterwards, and must not unlock, share, archive or restore
+it, nor make a volume of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from sg_snapshot_provider.emulator import Emulator, EmulatorError
 from sg_snapshot_provider.inputs import CREATE_TOKEN_TAG, OWNER_TAG
+from sg_snapshot_provider.inputs.retention import SCHEDULE_TAG
 from tests.conftest import ACCOUNT_ID, REGION, REPO_ROOT, VOLUME_ARN
 from tests.emulator.conftest import NO_RETRIES, error_code, error_message, http_status
 
@@ -100,6 +102,127 @@ def test_provider_policy__a_snapshot_without_the_provider_tags_cannot_be_touched
         "ec2:CreateTags",
         "ec2:DeleteTags",
     ]
+
+
+def lifecycle_calls(ec2: Any, snapshot_id: str) -> list[tuple[str, Any]]:
+    """What the lifecycle inputs do to a snapshot: unlock, lock, share, archive, restore from
+    the archive, make a volume of it; each as the provider calls it."""
+    return [
+        ("ec2:UnlockSnapshot", lambda: ec2.unlock_snapshot(SnapshotId=snapshot_id)),
+        (
+            "ec2:LockSnapshot",
+            lambda: ec2.lock_snapshot(
+                SnapshotId=snapshot_id, LockMode="governance", LockDuration=1
+            ),
+        ),
+        (
+            "ec2:ModifySnapshotAttribute",
+            lambda: ec2.modify_snapshot_attribute(
+                SnapshotId=snapshot_id,
+                Attribute="createVolumePermission",
+                OperationType="add",
+                UserIds=["210987654321"],
+            ),
+        ),
+        (
+            "ec2:ModifySnapshotTier",
+            lambda: ec2.modify_snapshot_tier(SnapshotId=snapshot_id, StorageTier="archive"),
+        ),
+        (
+            "ec2:RestoreSnapshotTier",
+            lambda: ec2.restore_snapshot_tier(SnapshotId=snapshot_id, PermanentRestore=True),
+        ),
+        (
+            "ec2:CreateVolume",
+            lambda: ec2.create_volume(
+                SnapshotId=snapshot_id,
+                AvailabilityZone="us-east-1a",
+                TagSpecifications=[
+                    {
+                        "ResourceType": "volume",
+                        "Tags": [{"Key": "sg-snapshot-provider:restore-test", "Value": "x"}],
+                    }
+                ],
+            ),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{"team": "db"}, {SCHEDULE_TAG: VOLUME_ARN}],
+    ids=["untagged", "schedule-tag-only"],
+)
+def test_provider_policy__a_foreign_snapshot_cannot_be_unlocked_shared_archived_or_restored(
+    emulator: Emulator, tags: dict[str, str]
+) -> None:
+    """Locked by its owner (governance: an unlock would work for anyone allowed it), it stays
+    locked, private, in its tier, and no volume is made of it. A snapshot that carries only
+    the schedule's tag may be pruned by retention, nothing more."""
+    theirs = snapshot(emulator, tags)
+    admin = client("ec2", emulator, "admin")
+    admin.lock_snapshot(SnapshotId=theirs, LockMode="governance", LockDuration=1)
+    emulator.set_iam_policy(policy("provider"), access_key=KEY)
+    ec2 = client("ec2", emulator)
+    for action, call in lifecycle_calls(ec2, theirs):
+        with pytest.raises(ClientError) as caught:
+            call()
+        refused(caught, action, arn(theirs))
+    (lock,) = admin.describe_locked_snapshots(SnapshotIds=[theirs])["Snapshots"]
+    assert lock["LockState"] == "governance"
+    permissions = admin.describe_snapshot_attribute(
+        SnapshotId=theirs, Attribute="createVolumePermission"
+    )["CreateVolumePermissions"]
+    assert permissions == []
+    (described,) = admin.describe_snapshots(SnapshotIds=[theirs])["Snapshots"]
+    assert described.get("StorageTier", "standard") == "standard"
+    assert admin.describe_volumes()["Volumes"] == []
+    assert tags_of(emulator, theirs) == tags
+
+
+def test_provider_policy__a_volume_not_made_by_a_restore_test_cannot_be_deleted(
+    emulator: Emulator,
+) -> None:
+    admin = client("ec2", emulator, "admin")
+    volume_id = admin.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    emulator.set_iam_policy(policy("provider"), access_key=KEY)
+    with pytest.raises(ClientError) as caught:
+        client("ec2", emulator).delete_volume(VolumeId=volume_id)
+    assert error_code(caught.value) == "UnauthorizedOperation"
+    assert (
+        f"ec2:DeleteVolume on resource: arn:aws:ec2:{REGION}:{ACCOUNT_ID}:volume/{volume_id}"
+        in (error_message(caught.value))
+    )
+    assert [v["VolumeId"] for v in admin.describe_volumes()["Volumes"]] == [volume_id]
+
+
+def test_provider_policy__its_own_snapshot_can_be_locked_shared_archived_and_restored(
+    emulator: Emulator,
+) -> None:
+    """The same calls on a snapshot with the owner tag are allowed (the refusals above are the
+    tags', not a policy that refuses everything)."""
+    mine = snapshot(emulator, {OWNER_TAG: "p/s/r"})
+    emulator.set_iam_policy(policy("provider"), access_key=KEY)
+    ec2 = client("ec2", emulator)
+    calls = dict(lifecycle_calls(ec2, mine))
+    for action in (
+        "ec2:LockSnapshot",
+        "ec2:UnlockSnapshot",
+        "ec2:ModifySnapshotAttribute",
+        "ec2:CreateVolume",
+    ):
+        calls[action]()
+    volume_id = ec2.describe_volumes()["Volumes"][0]["VolumeId"]
+    ec2.delete_volume(VolumeId=volume_id)
+    ec2.modify_snapshot_attribute(
+        SnapshotId=mine,
+        Attribute="createVolumePermission",
+        OperationType="remove",
+        UserIds=["210987654321"],
+    )
+    calls["ec2:ModifySnapshotTier"]()
+    calls["ec2:RestoreSnapshotTier"]()
+    assert emulator.iam_denials() == []
 
 
 def test_provider_policy__one_foreign_snapshot_fails_a_retag_of_many_and_tags_none(

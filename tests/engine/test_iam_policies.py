@@ -4,8 +4,10 @@ The plugin signs with an access key of its own, and the emulator checks every re
 with it against the policy (policy mode), as IAM would; the tests' own out-of-band calls use
 other credentials and stay unrestricted. Every lifecycle scenario table of the three resources
 (create, no-op, update, replace, refresh, drift, failures and their roll-backs, series
-rotation, schedule updates…) plays again under the policy, with the same exact-call checks as
-in its own module, plus adoption, ``from_recovery_point`` and the programs' ``ListVolumes``.
+rotation, schedule updates…) and of the backup lifecycle inputs (lock, tier, sharing,
+``keep_days``, ``verify_restore``, the schedule's ``retention``) plays again under the policy,
+with the same exact-call checks as in its own module, plus adoption, ``from_recovery_point``
+and the programs' ``ListVolumes``.
 The actions they call must be exactly the policy's: one the policy lacks fails a scenario (the
 emulator refuses it), and one the policy grants that no scenario calls fails the comparison.
 """
@@ -33,24 +35,26 @@ from sg_snapshot_provider.program import gateway_volume_arns
 from sg_snapshot_provider.settings import TIMINGS_ENV, settings_from_config
 from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
 from tests.conftest import GATEWAY_ARN, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
-from tests.engine import test_lifecycle, test_schedule_lifecycle, test_series_lifecycle
+from tests.engine import (
+    test_lifecycle,
+    test_protection_lifecycle,
+    test_retention_lifecycle,
+    test_schedule_lifecycle,
+    test_series_lifecycle,
+    test_series_protection_lifecycle,
+    test_sharing_lifecycle,
+)
 
-#: Granted for the backup lifecycle inputs, whose scenario tables this test does not replay.
-LIFECYCLE_INPUT_ACTIONS = frozenset(
-    {
-        "ec2:CreateVolume",
-        "ec2:DeleteVolume",
-        "ec2:DescribeLockedSnapshots",
-        "ec2:DescribeSnapshotAttribute",
-        "ec2:DescribeSnapshotTierStatus",
-        "ec2:DescribeVolumes",
-        "ec2:LockSnapshot",
-        "ec2:ModifySnapshotAttribute",
-        "ec2:ModifySnapshotTier",
-        "ec2:RestoreSnapshotTier",
-        "ec2:UnlockSnapshot",
-        "kms:DescribeKey",
-    }
+#: Every table replayed: the three resources', then the lifecycle inputs'.
+ALL_TABLES = (
+    test_lifecycle.SCENARIOS,
+    test_schedule_lifecycle.SCENARIOS,
+    test_series_lifecycle.SCENARIOS,
+    test_protection_lifecycle.SCENARIOS,
+    test_series_protection_lifecycle.SCENARIOS,
+    test_sharing_lifecycle.SNAPSHOT_SCENARIOS,
+    test_sharing_lifecycle.SERIES_SCENARIOS,
+    test_retention_lifecycle.SCENARIOS,
 )
 
 #: The access key the plugin signs with: the identity the policy is attached to.
@@ -173,6 +177,7 @@ def play_tables(
                 engine, emulator, ec2
             ),
         ),
+        *lifecycle_input_tables(emulator, ec2, plugin, series, called),
     ]
     played = 0
     for table, scenarios, new_engine, new_runner in tables:
@@ -188,6 +193,56 @@ def play_tables(
             called.take()
             played += 1
     return played
+
+
+Table = tuple[str, dict[str, Any], Callable[[], Engine], Callable[[Engine], Any]]
+
+
+def lifecycle_input_tables(
+    emulator: Emulator, ec2: Ec2View, plugin: PluginProcess, series: PluginProcess, called: Called
+) -> list[Table]:
+    """The backup lifecycle inputs' own tables: lock and tier (snapshot, series), sharing and
+    restore tests (snapshot, series), the schedule's retention."""
+    snapshot = lambda: Engine(plugin, StorageGatewaySnapshotProvider())  # noqa: E731
+    series_engine = lambda: Engine(series, SnapshotSeriesProvider(), type_token=SERIES_TYPE)  # noqa: E731
+    return [
+        (
+            "protection",
+            test_protection_lifecycle.SCENARIOS,
+            snapshot,
+            lambda e: recording(test_protection_lifecycle.ProtectionRunner, called)(
+                e, emulator, ec2
+            ),
+        ),
+        (
+            "series protection",
+            test_series_protection_lifecycle.SCENARIOS,
+            series_engine,
+            lambda e: recording(test_series_protection_lifecycle.ProtectionRunner, called)(
+                e, emulator, ec2
+            ),
+        ),
+        (
+            "sharing",
+            test_sharing_lifecycle.SNAPSHOT_SCENARIOS,
+            snapshot,
+            lambda e: recording(test_sharing_lifecycle.SharingRunner, called)(e, emulator, ec2),
+        ),
+        (
+            "series sharing and restore tests",
+            test_sharing_lifecycle.SERIES_SCENARIOS,
+            series_engine,
+            lambda e: recording(test_sharing_lifecycle.SeriesSharingRunner, called)(
+                e, emulator, ec2
+            ),
+        ),
+        (
+            "schedule retention",
+            test_retention_lifecycle.SCENARIOS,
+            lambda: Engine(plugin, VolumeSnapshotScheduleProvider(), type_token=SCHEDULE_TYPE),
+            lambda e: recording(test_retention_lifecycle.RetentionRunner, called)(e, emulator),
+        ),
+    ]
 
 
 def adopt_and_recovery_point(engine: Engine, emulator: Emulator, ec2: Ec2View) -> None:
@@ -235,10 +290,21 @@ def test_the_policy_grants_exactly_what_the_lifecycle_scenarios_call(
 ) -> None:
     called = Called(emulator)
     played = play_tables(emulator, ec2, plugin, series_plugin, called)
-    assert played >= 40  # every scenario of the three tables, not a handful
+    # every scenario of the eight tables, not a handful
+    assert played == sum(len(table) for table in ALL_TABLES)
 
     under(emulator, "provider")
     adopt_and_recovery_point(Engine(plugin, StorageGatewaySnapshotProvider()), emulator, ec2)
+    called.take()
+    # The scenarios the lifecycle inputs' modules write as functions: keep_days (its ageing
+    # edits the state), and the default EBS key refused before any share.
+    under(emulator, "provider")
+    test_retention_lifecycle.test_series_keep_days__lifecycle(plugin, emulator)
+    called.take()
+    under(emulator, "provider")
+    test_sharing_lifecycle.test_the_default_ebs_key_is_refused_before_any_share(
+        Engine(plugin, StorageGatewaySnapshotProvider()), emulator, ec2
+    )
     called.take()
     # The programs' ListVolumes (examples/every-volume, examples/scheduled-volumes), with the
     # stack's identity.
@@ -249,12 +315,7 @@ def test_the_policy_grants_exactly_what_the_lifecycle_scenarios_call(
 
     granted = policy_actions(policy("provider"))
     assert called.actions - granted == set(), "called without the policy granting it"
-    # The backup lifecycle inputs (lock, tier, sharing, restore tests, schedule retention) have
-    # their own scenario tables, not replayed here: the static test (tests/unit/
-    # test_iam_static.py) holds the policy to exactly what their code can call.
-    assert granted - LIFECYCLE_INPUT_ACTIONS - called.actions == set(), (
-        "granted but never called: not least privilege"
-    )
+    assert granted - called.actions == set(), "granted but never called: not least privilege"
 
 
 # --- what the policy refuses -------------------------------------------------------------------

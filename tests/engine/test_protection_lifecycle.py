@@ -12,13 +12,14 @@ from typing import Any
 import boto3
 import pytest
 
-from sg_snapshot_harness import Engine, PluginError, StepKind
+from sg_snapshot_harness import CheckFailedError, Engine, PluginError, StepKind
 from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_provider.emulator import Emulator
 from tests.conftest import REGION
 from tests.engine.test_lifecycle import (
     BASE,
     CREATE_SNAPSHOT,
+    CREATE_TAGS,
     DELETE_SNAPSHOT,
     DESCRIBE,
     LifecycleRunner,
@@ -57,6 +58,11 @@ UNTIL_2, UNTIL_3 = until(2), until(3)
 
 def out_of_band(action: str, **values: Any) -> Step:
     return Step(action, inputs=values)
+
+
+def fault(operation: str, code: str = "UnauthorizedOperation", status: int = 403) -> Step:
+    """The next ``operation`` fails for good (no retry)."""
+    return out_of_band("fault", operation=operation, code=code, status=status)
 
 
 def failing_up(**changes: Any) -> Step:
@@ -98,6 +104,14 @@ SCENARIOS: dict[str, list[Step]] = {
         out_of_band("advance", seconds=10 * DAY),
         destroy(DELETE_SNAPSHOT),
     ],
+    "compliance_lock_changed_and_removed_during_its_cool_off": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **COMPLIANCE),
+        # within the cooling-off period EC2 allows anything: shortened, then removed
+        up(StepKind.UPDATE, LOCK, **{**COMPLIANCE, "lock_duration_days": 1}),
+        up(StepKind.SAME, **{**COMPLIANCE, "lock_duration_days": 1}),
+        up(StepKind.UPDATE, UNLOCK),
+        destroy(DELETE_SNAPSHOT),
+    ],
     "lock_until_a_date": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **UNTIL_2),
         up(StepKind.SAME, **UNTIL_2),
@@ -112,11 +126,70 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, **ARCHIVED),
         up(StepKind.SAME, **ARCHIVED),
         up(StepKind.UPDATE, RESTORE_TIER, **{**ARCHIVED, "restore_tier_days": 2}),
+        up(StepKind.SAME, **{**ARCHIVED, "restore_tier_days": 2}),
         up(StepKind.UPDATE, RESTORE_TIER, **STANDARD),
         up(StepKind.SAME, **STANDARD),
         out_of_band("archive"),
         refresh(StepKind.REFRESH, DESCRIBE, TIER_STATUS),
         up(StepKind.UPDATE, RESTORE_TIER, **STANDARD),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    # Failures, nothing lost: a create whose lock or archive fails deletes its new snapshot.
+    "a_lock_that_fails_at_create_deletes_the_new_snapshot": [
+        fault("LockSnapshot"),
+        up(PluginError, CREATE_SNAPSHOT, LOCK, DELETE_SNAPSHOT, **GOVERNANCE),
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **GOVERNANCE),
+        up(StepKind.UPDATE, UNLOCK),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    "an_archive_that_fails_at_create_deletes_the_new_snapshot": [
+        fault("ModifySnapshotTier"),
+        up(PluginError, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, DELETE_SNAPSHOT, **ARCHIVED),
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, **ARCHIVED),
+    ],
+    "a_lock_change_that_fails_writes_nothing_else": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, **GOVERNANCE),
+        fault("LockSnapshot"),
+        # the lock comes before the tags: the refused lock leaves the tags as they were
+        up(PluginError, LOCK, **{**GOVERNANCE, "lock_duration_days": 4}, tags={"a": "b"}),
+        up(
+            StepKind.UPDATE,
+            LOCK,
+            CREATE_TAGS,
+            **{**GOVERNANCE, "lock_duration_days": 4},
+            tags={"a": "b"},
+        ),
+        up(StepKind.UPDATE, UNLOCK, tags={"a": "b"}),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    "a_refused_tier_change_is_a_warning_and_the_next_up_retries": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, **STANDARD),
+        fault("ModifySnapshotTier", code="IncorrectState", status=400),
+        # the update succeeds, the state keeps the tier EC2 has: the next up plans it again
+        up(StepKind.UPDATE, MODIFY_TIER, **ARCHIVED),
+        up(StepKind.UPDATE, MODIFY_TIER, **ARCHIVED),
+        up(StepKind.SAME, **ARCHIVED),
+        destroy(DELETE_SNAPSHOT),
+    ],
+    # Bad input: refused by check, naming the input, before any AWS call.
+    "bad_lock_and_tier_inputs_stop_before_aws": [
+        up(CheckFailedError, lock_mode="governance"),  # no duration, no date
+        up(CheckFailedError, **GOVERNANCE, lock_expiration_date=UNTIL_2["lock_expiration_date"]),
+        up(CheckFailedError, **GOVERNANCE, lock_cool_off_hours=1),  # governance: no cool-off
+        up(CheckFailedError, **{**COMPLIANCE, "lock_cool_off_hours": 73}),
+        # a date already past passes check (a stored date passes with time, and check runs at
+        # every up) and is refused by the create, still before any call
+        up(PluginError, lock_mode="governance", lock_expiration_date="2020-01-01T00:00:00Z"),
+        up(CheckFailedError, lock_mode="forever", lock_duration_days=1),
+        up(CheckFailedError, **{**GOVERNANCE, "lock_duration_days": 0}),
+        up(CheckFailedError, storage_tier="cold"),
+        up(CheckFailedError, restore_tier_days=2),  # without the archive
+        up(CheckFailedError, **{**ARCHIVED, "restore_tier_days": 181}),
+        # EC2 cannot share an archived snapshot
+        up(CheckFailedError, **ARCHIVED, share_with_account_ids=["111111111111"]),
+        up(StepKind.CREATE, CREATE_SNAPSHOT),
+        up(CheckFailedError, **{**GOVERNANCE, "lock_duration_days": 36501}),
+        up(StepKind.SAME),
         destroy(DELETE_SNAPSHOT),
     ],
     "tier_added_to_a_pending_snapshot": [
@@ -149,6 +222,7 @@ class ProtectionRunner(LifecycleRunner):
             "archive": lambda _: client.modify_snapshot_tier(
                 SnapshotId=snapshot_id(), StorageTier="archive"
             ),
+            "fault": lambda step: emulator.inject_fault(**(step.inputs or {})),
         }
         self.actions.update(extra)
 

@@ -9,6 +9,7 @@ one, or fault a call.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +27,11 @@ from sg_snapshot_harness import (
 )
 from sg_snapshot_harness.scenarios import ScenarioRunner
 from sg_snapshot_provider import SnapshotSeriesProvider, VolumeSnapshotScheduleProvider
-from sg_snapshot_provider.emulator import Emulator
+from sg_snapshot_provider.emulator import Emulator, EmulatorError
 from sg_snapshot_provider.inputs import PROVIDER_KEY
 from sg_snapshot_provider.inputs.retention import SCHEDULE_TAG
 from sg_snapshot_provider.type_tokens import SCHEDULE_TYPE, SERIES_TYPE
-from tests.conftest import REGION, VOLUME_ARN
+from tests.conftest import GATEWAY_ARN, REGION, VOLUME_ARN
 from tests.engine.test_upgrade import (
     GOLDEN_SCHEDULE_PROVIDER,
     GOLDEN_SERIES_PROVIDER,
@@ -39,6 +40,7 @@ from tests.engine.test_upgrade import (
 )
 
 NAME = "nightly"
+OTHER_VOLUME_ARN = f"{GATEWAY_ARN}/volume/vol-3344CCDD"
 BASE: dict[str, Any] = {
     "volume_arn": VOLUME_ARN,
     "start_at": 2,
@@ -108,6 +110,24 @@ SCENARIOS: dict[str, list[Step]] = {
         out_of_band("hold", label="b"),
         # a shared and a held one survive; the one made by hand is no candidate at all
         up(StepKind.UPDATE, LIST, LIST, LOCKS, SHARING, left="new a b", retention_trigger="1"),
+    ],
+    "never_deleted_locked_or_another_volumes": [
+        CREATE,
+        *OLD_TWO,
+        out_of_band("lock", label="a"),
+        # old enough, but the schedule of another volume took it (its marker names that volume)
+        Step("take_other", extra={"label": "other", "days_old": 9}),
+        up(
+            StepKind.UPDATE,
+            LIST,
+            LIST,
+            LOCKS,
+            SHARING,
+            DELETE,
+            left="new a other",
+            retention_trigger="1",
+        ),
+        up(StepKind.SAME, left="new a other", retention_trigger="1"),
     ],
     "in_place_change_of_the_rules": [
         CREATE,
@@ -204,6 +224,10 @@ class RetentionRunner(ScenarioRunner):
                 Tags=[{"Key": "sg-snapshot-provider:owner", "Value": "p/s/adopter"}],
             ),
             "fault": lambda step: emulator.inject_fault(status=403, **step.extra),
+            "lock": lambda step: self.ec2.lock_snapshot(
+                SnapshotId=self.labels[step.extra["label"]], LockMode="governance", LockDuration=1
+            ),
+            "take_other": self._take_other,
             "set_schedule": lambda step: self.sg.update_snapshot_schedule(
                 VolumeARN=VOLUME_ARN, Tags=[], **step.extra
             ),
@@ -230,6 +254,22 @@ class RetentionRunner(ScenarioRunner):
         when = datetime.now(UTC) - timedelta(days=step.extra["days_old"])
         self.labels[step.extra["label"]] = self.emulator.take_scheduled_snapshot(
             VOLUME_ARN, when.isoformat()
+        )
+
+    def _take_other(self, step: Step) -> None:
+        """The schedule of another volume, with retention of its own (its marker), takes a
+        snapshot dated ``days_old`` days back."""
+        with contextlib.suppress(EmulatorError):  # already seeded (as in the IAM replay)
+            self.emulator.add_volume(OTHER_VOLUME_ARN)
+        self.sg.update_snapshot_schedule(
+            VolumeARN=OTHER_VOLUME_ARN,
+            StartAt=2,
+            RecurrenceInHours=24,
+            Tags=[{"Key": SCHEDULE_TAG, "Value": OTHER_VOLUME_ARN}],
+        )
+        when = datetime.now(UTC) - timedelta(days=step.extra["days_old"])
+        self.labels[step.extra["label"]] = self.emulator.take_scheduled_snapshot(
+            OTHER_VOLUME_ARN, when.isoformat()
         )
 
     def _by_hand(self, step: Step) -> None:
@@ -328,6 +368,30 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
         engine.up(NAME, {**SERIES, "trigger": "2", "keep_days": 0})
     assert caught.value.properties == ["keep_days"]
     assert calls() == []
+    # a member aged past keep_days but locked is never deleted: kept, its lock's end recorded,
+    # nothing planned until a refresh sees the lock gone
+    third = engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7})
+    (newest, older) = third.outputs["snapshot_ids"]
+    assert calls() == ["storagegateway:CreateSnapshot"]
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=emulator.url)
+    ec2.lock_snapshot(SnapshotId=older, LockMode="governance", LockDuration=1)
+    emulator.clear_calls()
+    _aged(engine, older, 8)
+    kept = engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7})
+    assert (kept.kind, calls()) == (StepKind.UPDATE, [DELETE, LOCKS])
+    assert kept.outputs["snapshot_ids"] == [newest, older]
+    assert older in kept.outputs["locked_until"]
+    assert engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7}).kind is StepKind.SAME
+    assert calls() == []
+    emulator.advance_clock(2 * 86400)
+    assert engine.refresh(NAME).kind is StepKind.REFRESH
+    calls()
+    pruned = engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7})
+    assert (pruned.outputs["snapshot_ids"], calls()) == ([newest], [DELETE])
+    # destroy deletes what the series holds, and nothing else
+    engine.destroy(NAME)
+    assert calls() == [DELETE]
+    assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
 
 
 # --- state written before retention existed -------------------------------------------------

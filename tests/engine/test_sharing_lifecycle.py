@@ -136,6 +136,15 @@ SNAPSHOT_SCENARIOS: dict[str, list[single.Step]] = {
         up(CheckFailedError, **share("1234567890123")),
         up(StepKind.SAME),
     ],
+    "a_failed_share_update_loses_nothing": [
+        up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, **share(A)),
+        out_of_band("fault", operation="ModifySnapshotAttribute", code="UnauthorizedOperation"),
+        # refused: the state keeps the old list, which is what EC2 still has
+        up(PluginError, MODIFY, **share(B)),
+        up(StepKind.UPDATE, MODIFY, MODIFY, **share(B)),
+        up(StepKind.SAME, **share(B)),
+        single.destroy(DELETE_SNAPSHOT),
+    ],
     "a_failed_share_deletes_the_new_snapshot": [
         out_of_band("fault", operation="ModifySnapshotAttribute", code="UnauthorizedOperation"),
         up(PluginError, CREATE_SNAPSHOT, DESCRIBE, MODIFY, DELETE_SNAPSHOT, **share(A)),
@@ -259,6 +268,37 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             **share(B),
         ),
         series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+    ],
+    "a_failed_share_deletes_the_new_member": [
+        s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=1, **share(A)),
+        s_out_of_band(
+            "fault", operation="ModifySnapshotAttribute", code="UnauthorizedOperation", status=403
+        ),
+        # the new snapshot is deleted again: the series holds what it held, still shared
+        s_up(
+            PluginError,
+            CREATE_SNAPSHOT,
+            DESCRIBE,
+            MODIFY,
+            DELETE_SNAPSHOT,
+            held=1,
+            trigger="2",
+            **share(A),
+        ),
+        s_up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=2, trigger="2", **share(A)),
+        series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+    ],
+    "a_changed_restore_test_is_recorded_and_tests_nothing": [
+        s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, *RESTORE, held=1, verify_restore=ZONE),
+        s_up(StepKind.UPDATE, held=1, verify_restore="us-east-1b"),
+        s_up(StepKind.SAME, held=1, verify_restore="us-east-1b"),
+        series_table.destroy(DELETE_SNAPSHOT),
+    ],
+    "series_sharing_and_archive_stop_before_aws": [
+        s_up(CheckFailedError, storage_tier="archive", **share(A)),
+        series_table.CREATE,
+        s_up(CheckFailedError, storage_tier="archive", **share(A)),
+        s_up(StepKind.SAME, held=1),
     ],
     "series_sharing_stops_when_the_input_goes": [
         series_table.CREATE,
@@ -455,3 +495,22 @@ def test_the_check_failure_names_the_property(series: Engine) -> None:
         series.up(series_table.NAME, {**series_table.BASE, SHARE: ["123"]})
     assert f'{SHARE}["0"]' in str(caught.value)
     assert "12 digits" in str(caught.value)
+
+
+def test_a_volume_made_by_hand_outlives_the_restore_tests_and_the_destroy(
+    series: Engine, ec2: Ec2View
+) -> None:
+    """Who could be hurt: the owner of another volume in the test's zone. The restore test
+    deletes only the volume it made (its restore-test tag), kept or not, never another."""
+    theirs = ec2.client.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    made = series.up(series_table.NAME, {**series_table.BASE, "verify_restore": ZONE})
+    assert made.outputs["last_restore_check"]["result"] == "passed"
+    assert volume_ids(ec2.client) == {theirs}
+    kept = series.up(
+        series_table.NAME, {**series_table.BASE, "trigger": "2", "verify_restore": KEEP}
+    )
+    kept_volume = kept.outputs["last_restore_check"]["volume_id"]
+    assert volume_ids(ec2.client) == {theirs, kept_volume}
+    series.destroy(series_table.NAME)
+    assert volume_ids(ec2.client) == {theirs}
+    assert ec2.snapshot_ids() == set()

@@ -28,10 +28,19 @@ SERVICES = ("ec2", "storagegateway", "sts", "kms")
 #: Client types of the boto3 stubs, and the package's client factories, by service.
 CLIENT_TYPES = {"EC2Client": "ec2", "StorageGatewayClient": "storagegateway"}
 FACTORIES = {"ec2_client": "ec2", "storagegateway_client": "storagegateway", "kms_client": "kms"}
-#: Parameters typed ``Any`` (no boto3 stubs for the service) named after their client.
-CLIENT_PARAMETERS = {"kms": "kms"}
-#: Factories whose first argument names the service.
-NAMED_FACTORIES = frozenset({"_cached_client", "_client", "program_client", "_new_client"})
+#: Parameters typed ``Any`` (no boto3 stubs for the service, or the acceptance lane's loosely
+#: typed helpers) named after their client.
+CLIENT_PARAMETERS = {"kms": "kms", "ec2": "ec2", "storagegateway": "storagegateway"}
+#: Factories whose first argument names the service (``Target.client("ec2")`` is the
+#: acceptance lane's).
+NAMED_FACTORIES = frozenset(
+    {"_cached_client", "_client", "program_client", "_new_client", "client"}
+)
+#: The acceptance lane: its script, and the package of its checks, sweep and schedule guard.
+ACCEPTANCE_LANE = (
+    REPO_ROOT / "scripts" / "acceptance.py",
+    REPO_ROOT / "sg_snapshot_harness" / "acceptance",
+)
 #: AWS answers it whatever the policies say (and the code calls it only for
 #: aws:allowedAccountIds/aws:forbiddenAccountIds): no policy needs to grant it.
 NEEDS_NO_PERMISSION = frozenset({"sts:GetCallerIdentity"})
@@ -82,9 +91,12 @@ def _service_of_call(node: ast.expr) -> str | None:
     return None
 
 
-def _clients(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
-    """The function's names bound to clients: annotated parameters, factory results."""
-    found: dict[str, str] = {}
+def _clients(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, attributes: dict[str, str]
+) -> dict[str, str]:
+    """The function's names bound to clients: annotated parameters, factory results, and the
+    module's attributes set to clients (``self.ec2 = target.client("ec2")``)."""
+    found: dict[str, str] = dict(attributes)
     for argument in [*function.args.args, *function.args.kwonlyargs]:
         annotation = ast.unparse(argument.annotation) if argument.annotation else ""
         for type_name, service in CLIENT_TYPES.items():
@@ -112,6 +124,13 @@ class Module:
             for node in self.tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
+        #: ``self.x`` → service, for the attributes any method of the module sets to a client.
+        self.attribute_clients: dict[str, str] = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, made = node.targets[0], _service_of_call(node.value)
+                if isinstance(target, ast.Attribute) and made is not None:
+                    self.attribute_clients[ast.unparse(target)] = made
         #: name → (module, name there); a module imported whole maps to (module, "").
         self.imports: dict[str, tuple[str, str]] = {}
         for node in ast.walk(self.tree):
@@ -142,9 +161,15 @@ def _absolute(current: str, module: str, level: int, path: Path) -> str:
     return ".".join([*base, module] if module else base)
 
 
-def _read(function: ast.FunctionDef | ast.AsyncFunctionDef, where: str, module: Module) -> Function:
+def _read(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    where: str,
+    module: Module,
+    enclosing: dict[str, str],
+) -> Function:
+    """``enclosing``: the clients of the functions it is nested in (a closure's)."""
     result = Function(where)
-    clients = _clients(function)
+    clients = _clients(function, {**module.attribute_clients, **enclosing})
     for node in ast.walk(function):
         if isinstance(node, ast.Name) and (found := module.reference(node.id)) is not None:
             result.names.add(found)
@@ -164,7 +189,7 @@ def _read(function: ast.FunctionDef | ast.AsyncFunctionDef, where: str, module: 
         if node.attr not in operations():
             continue
         receiver = ast.unparse(node.value)
-        service = clients.get(receiver)
+        service = clients.get(receiver) or _service_of_call(node.value)
         matching = {op for op in operations()[node.attr] if op.split(":")[0] == service}
         if not matching:
             result.unknown.append(f"{where}: {receiver}.{node.attr}")
@@ -176,7 +201,7 @@ def _paginator_or_waiter(
     node: ast.Call, clients: dict[str, str], where: str, result: Function
 ) -> None:
     assert isinstance(node.func, ast.Attribute)
-    service = clients.get(ast.unparse(node.func.value))
+    service = clients.get(ast.unparse(node.func.value)) or _service_of_call(node.func.value)
     name = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
     if service is None or not isinstance(name, str):
         result.unknown.append(f"{where}: {ast.unparse(node)}")
@@ -191,10 +216,10 @@ def functions(paths: list[Path]) -> dict[tuple[str, str], Function]:
     found: dict[tuple[str, str], Function] = {}
     for path in paths:
         module = Module(path)
-        for node in ast.walk(module.tree):
+        for node, enclosing in _functions_in(module.tree, {}):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 where = f"{path.relative_to(REPO_ROOT)}:{node.lineno} {node.name}"
-                read = _read(node, where, module)
+                read = _read(node, where, module, enclosing)
                 key = (module.name, node.name)
                 if key in found:  # a method or a nested function of the same name: merge
                     found[key].calls |= read.calls
@@ -203,6 +228,21 @@ def functions(paths: list[Path]) -> dict[tuple[str, str], Function]:
                 else:
                     found[key] = read
     return found
+
+
+Defined = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _functions_in(
+    node: ast.AST, enclosing: dict[str, str]
+) -> Iterator[tuple[Defined, dict[str, str]]]:
+    """Every function under ``node``, with the clients its enclosing functions bind."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield child, enclosing
+            yield from _functions_in(child, {**enclosing, **_clients(child, {})})
+        else:
+            yield from _functions_in(child, enclosing)
 
 
 def modules() -> dict[str, Module]:
@@ -287,13 +327,41 @@ def test_the_orphans_policy_grants_what_the_orphans_command_can_call_and_no_othe
     assert callable_ == policy_actions("orphans") == expected
 
 
+def acceptance_sources() -> list[Path]:
+    script, package = ACCEPTANCE_LANE
+    return [script, *sorted(package.rglob("*.py"))]
+
+
+def test_the_acceptance_lane_calls_are_all_read() -> None:
+    """Every client call of the lane has a known service (an unknown one would be skipped),
+    and the reading finds the lane's own calls at all."""
+    read = functions(acceptance_sources())
+    assert [u for f in read.values() for u in f.unknown] == []
+    own = {c for f in read.values() for c in f.calls}
+    assert {
+        "storagegateway:ListVolumeRecoveryPoints",
+        "storagegateway:DescribeCachediSCSIVolumes",
+        "ec2:DescribeLockedSnapshots",
+        "ec2:DeleteSnapshot",
+        "sts:GetCallerIdentity",
+    } <= own
+
+
 def test_the_acceptance_policy_is_the_provider_policy_plus_the_lane_of_its_own() -> None:
-    lane = {"sts:GetCallerIdentity", "ec2:DescribeSnapshots", "ec2:DeleteSnapshot"}
+    """The lane runs the providers (``provider.json``), and calls of its own: who it is, the
+    volume's size (the plan's cost), its recovery points, the sweep of earlier runs' snapshots
+    (which reads their locks), the schedule guard."""
+    own = {c for f in functions(acceptance_sources()).values() for c in f.calls}
+    assert own - policy_actions("acceptance") == set()
+    lane = {
+        "sts:GetCallerIdentity",
+        "ec2:DescribeSnapshots",
+        "ec2:DeleteSnapshot",
+        "storagegateway:ListVolumeRecoveryPoints",
+        "storagegateway:DescribeCachediSCSIVolumes",
+    }
     assert policy_actions("acceptance") == policy_actions("provider") | lane
-    script = REPO_ROOT / "scripts" / "acceptance.py"
-    if script.exists():  # the lane's own calls, once it exists
-        own = {c for f in functions([script]).values() for c in f.calls}
-        assert own - policy_actions("acceptance") == set()
+    assert policy_actions("acceptance") - policy_actions("provider") <= own
 
 
 def test_the_adopt_policy_adds_only_tagging() -> None:
