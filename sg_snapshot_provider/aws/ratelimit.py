@@ -17,6 +17,7 @@ not slow the reads.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.retries.adaptive import ClientRateLimiter, RateClocker
@@ -32,8 +33,13 @@ if TYPE_CHECKING:
 #: EC2's largest documented bucket (100 tokens, 5 per second) refills from empty in 20 s, so
 #: by then a burst is welcome again (and a lone throttled answer long ago no longer paces).
 QUIET_SECONDS: Final = 20.0
-#: Where the bucket of a request is remembered between its two events.
+#: The send rate measured when a bucket is first throttled: responses over this window.
+RATE_WINDOW_SECONDS: Final = 1.0
+#: Where the bucket of a request, and when it was sent, are remembered between its two events.
 _CONTEXT_KEY: Final = "sg_snapshot_provider_rate_bucket"
+_SENT_KEY: Final = "sg_snapshot_provider_rate_sent"
+#: A rate measured over less than this (the first responses of a client) counts as over this.
+MIN_SPAN_SECONDS: Final = 0.1
 _UNFILTERED_ACTIONS: Final = frozenset({"DescribeSnapshots", "DescribeVolumes"})
 
 
@@ -54,14 +60,52 @@ class _Flagged:
         return bool(kwargs.get("throttled"))
 
 
+class WindowRateClocker(RateClocker):
+    """The response rate over the last RATE_WINDOW_SECONDS, measured at every response.
+
+    botocore's clocker updates its rate only when a half-second slot ends; a burst throttled
+    within its first slot therefore measures 0, and the first cut set the limit to botocore's
+    floor (0.5 per second): a destroy of 500 snapshots sent a handful of deletes for seconds
+    while EC2's bucket refilled unused. Counting the responses of the last window instead, the
+    first cut starts from the rate the burst was actually sent at."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self._window_clock = clock
+        self._window_lock = threading.Lock()
+        self._times: deque[float] = deque()
+        self._started = clock.current_time()
+        self._rate = 0.0
+
+    def record(self, amount: int = 1) -> float:
+        with self._window_lock:
+            now = self._window_clock.current_time()
+            self._times.extend([now] * amount)
+            while self._times and self._times[0] <= now - RATE_WINDOW_SECONDS:
+                self._times.popleft()
+            span = min(RATE_WINDOW_SECONDS, max(now - self._started, MIN_SPAN_SECONDS))
+            self._rate = len(self._times) / span
+            return self._rate
+
+    @property
+    def measured_rate(self) -> float:
+        return self._rate
+
+
 class RateLimiter:
-    """botocore's adaptive limiter (token bucket + CUBIC), one per EC2 bucket."""
+    """botocore's adaptive limiter (token bucket + CUBIC), one per EC2 bucket.
+
+    One overload is one cut: the answers to requests sent before the last cut (in flight when
+    it was made) are counted but do not cut again. botocore cuts on every throttled answer, so
+    64 deletes in flight when a bucket ran dry cut the rate 0.7**64-fold, to its floor."""
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock or Clock()
         self._lock = threading.Lock()
         self._limiters: dict[str, ClientRateLimiter] = {}
         self._last_throttled: dict[str, float] = {}
+        #: When each bucket's rate was last cut.
+        self._last_cut: dict[str, float] = {}
         #: Throttled answers seen, per bucket (for tests and benchmarks).
         self.throttled: dict[str, int] = {}
 
@@ -71,13 +115,14 @@ class RateLimiter:
             last = self._last_throttled.get(bucket)
             if last is not None and self._clock.current_time() - last > QUIET_SECONDS:
                 del self._last_throttled[bucket]
+                self._last_cut.pop(bucket, None)
                 found = None
             if found is None:
                 found = ClientRateLimiter(
                     rate_adjustor=CubicCalculator(
                         starting_max_rate=0, start_time=self._clock.current_time()
                     ),
-                    rate_clocker=RateClocker(self._clock),
+                    rate_clocker=WindowRateClocker(self._clock),
                     token_bucket=TokenBucket(max_rate=1, clock=self._clock),
                     throttling_detector=_Flagged(),
                     clock=self._clock,
@@ -89,16 +134,25 @@ class RateLimiter:
         """Whether requests of ``bucket`` wait for tokens (after a throttled answer)."""
         return bool(self.limiter(bucket)._enabled)  # type: ignore[attr-defined]
 
-    def before_request(self, bucket: str) -> None:
-        """Wait for a token of ``bucket`` (at once until it was first throttled)."""
+    def before_request(self, bucket: str) -> float:
+        """Wait for a token of ``bucket`` (at once until it was first throttled); the time the
+        request goes."""
         self.limiter(bucket).on_sending_request(request=None)
+        return self._clock.current_time()
 
-    def after_response(self, bucket: str, *, throttled: bool) -> None:
+    def after_response(self, bucket: str, *, throttled: bool, sent_at: float | None = None) -> None:
+        """Learn from an answer; ``sent_at`` (from :meth:`before_request`) tells a throttled
+        answer to a request sent before the last cut, which does not cut again."""
         limiter = self.limiter(bucket)
         if throttled:
             with self._lock:
+                now = self._clock.current_time()
                 self.throttled[bucket] = self.throttled.get(bucket, 0) + 1
-                self._last_throttled[bucket] = self._clock.current_time()
+                self._last_throttled[bucket] = now
+                cut = self._last_cut.get(bucket)
+                if sent_at is not None and cut is not None and sent_at <= cut:
+                    return  # the overload the last cut answered
+                self._last_cut[bucket] = now
         limiter.on_receiving_response(throttled=throttled)
 
     # -- botocore events ---------------------------------------------------------------------
@@ -114,14 +168,16 @@ class RateLimiter:
         the API-level parameters."""
         bucket = bucket_name(model.name, params)
         context[_CONTEXT_KEY] = bucket
-        self.before_request(bucket)
+        context[_SENT_KEY] = self.before_request(bucket)
 
     def _after_call(self, *, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         bucket = context.get(_CONTEXT_KEY)
         if bucket is None:
             return
         code = (parsed.get("Error") or {}).get("Code")
-        self.after_response(bucket, throttled=is_throttling_code(code))
+        self.after_response(
+            bucket, throttled=is_throttling_code(code), sent_at=context.get(_SENT_KEY)
+        )
 
 
 def install_rate_limiter(client: BaseClient) -> RateLimiter:

@@ -72,6 +72,54 @@ def test_no_limit_until_throttled_then_paced() -> None:
     assert limiter.throttled == {"CreateSnapshot": 1}
 
 
+def send_rate(limiter: RateLimiter, bucket: str) -> float:
+    rate: float = limiter.limiter(bucket)._token_bucket.max_rate  # type: ignore[attr-defined]
+    return rate
+
+
+def test_a_burst_throttled_early_is_cut_from_its_own_rate() -> None:
+    """100 deletes answered within 0.4 s (botocore's clocker would still measure 0 and cut
+    to its floor of 0.5 per second), then one throttled: the limit is 0.7 times the burst's
+    rate, not the floor."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock)  # type: ignore[arg-type]
+    for _ in range(100):
+        limiter.before_request("DeleteSnapshot")
+        clock.now += 0.004
+        limiter.after_response("DeleteSnapshot", throttled=False)
+
+    limiter.after_response("DeleteSnapshot", throttled=True, sent_at=clock.now - 0.01)
+
+    assert limiter.pacing("DeleteSnapshot")
+    assert 0.7 * 200 <= send_rate(limiter, "DeleteSnapshot") <= 0.7 * 260
+
+
+def test_answers_in_flight_at_a_cut_do_not_cut_again() -> None:
+    """64 deletes in flight when the bucket ran dry all come back throttled: one cut."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock)  # type: ignore[arg-type]
+    sent = []
+    for _ in range(64):
+        sent.append(limiter.before_request("DeleteSnapshot"))
+        clock.now += 0.002
+    for _ in range(40):
+        limiter.after_response("DeleteSnapshot", throttled=False)
+    limiter.after_response("DeleteSnapshot", throttled=True, sent_at=sent[40])
+    after_one_cut = send_rate(limiter, "DeleteSnapshot")
+    clock.now += 0.01
+    for sent_at in sent[41:]:
+        limiter.after_response("DeleteSnapshot", throttled=True, sent_at=sent_at)
+
+    assert send_rate(limiter, "DeleteSnapshot") == after_one_cut
+    assert limiter.throttled == {"DeleteSnapshot": 24}
+    # A request sent after the cut and throttled is a new overload: it cuts again.
+    clock.now += 1
+    later = limiter.before_request("DeleteSnapshot")
+    clock.now += 0.01
+    limiter.after_response("DeleteSnapshot", throttled=True, sent_at=later)
+    assert send_rate(limiter, "DeleteSnapshot") < after_one_cut
+
+
 def test_a_throttled_api_does_not_pace_the_others() -> None:
     limiter = RateLimiter(FakeClock())  # type: ignore[arg-type]
     limiter.after_response("CreateSnapshot", throttled=True)
