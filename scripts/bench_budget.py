@@ -40,6 +40,7 @@ BACKGROUND = 0.5
 UP_PARALLEL = 64
 REFRESH_PARALLEL = 256
 PHASES = ("up", "refresh", "tag update", "destroy")
+MODES = ("alone", "background")
 MARK_BEGIN = "<!-- bench-budget:begin (written by scripts/bench_budget.py) -->"
 MARK_END = "<!-- bench-budget:end -->"
 #: Goals: wall time within this of the floor (or of the unthrottled run when the buckets force
@@ -233,16 +234,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 50 only: a smoke test")
     parser.add_argument("--output", type=Path, help="default BENCHMARKS.md (--quick: none)")
     parser.add_argument("--sizes", type=int, nargs="*", help="stack sizes (default 100 500 1000)")
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        choices=MODES,
+        help="bucket modes to run besides 'unthrottled' (default: all); for iterating",
+    )
     arguments = parser.parse_args(argv)
     sizes = arguments.sizes or ([50] if arguments.quick else [100, 500, 1000])
     output = arguments.output or (None if arguments.quick else REPO_ROOT / "BENCHMARKS.md")
     started, load = time.perf_counter(), os.getloadavg()[0]
     throttled = BucketOptions(scale=SCALE, speedup=SPEEDUP)
-    modes: Mapping[str, BucketOptions | None] = {
+    every_mode: Mapping[str, BucketOptions | None] = {
         "unthrottled": None,
         "alone": throttled,
         "background": BucketOptions(scale=SCALE, speedup=SPEEDUP, background=BACKGROUND),
     }
+    chosen = {"unthrottled", *(arguments.modes or MODES)}
+    modes = {mode: options for mode, options in every_mode.items() if mode in chosen}
     runs: list[StackRun] = []
     point_this_process_at(None)
     with emulator_process() as emulator:
