@@ -7,11 +7,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import CapacityNotAvailableError
+from botocore.config import Config
+from botocore.exceptions import CapacityNotAvailableError, EndpointConnectionError
 
 from sg_snapshot_provider import aws
 from sg_snapshot_provider.aws.ratelimit import (
+    IN_FLIGHT_MAX,
     QUIET_SECONDS,
     RateLimiter,
     bucket_name,
@@ -204,3 +207,44 @@ def test_throttling_past_its_budget_counts_against_max_retries(emulator: Emulato
         describe(emulator, throttled_policy(0))
 
     assert operations(emulator) == ["DescribeSnapshots"] * 2
+
+
+# --- at most IN_FLIGHT_MAX requests of one API in flight ------------------------------------
+
+
+def test_requests_in_flight_are_bounded_per_api() -> None:
+    limiter = RateLimiter(FakeClock())  # type: ignore[arg-type]
+    assert all(limiter.enter("DeleteSnapshot", timeout=0) for _ in range(IN_FLIGHT_MAX))
+
+    assert not limiter.enter("DeleteSnapshot", timeout=0)
+    assert limiter.enter("CreateTags", timeout=0)  # another API has places of its own
+    limiter.leave("DeleteSnapshot")
+    assert limiter.enter("DeleteSnapshot", timeout=0)
+    assert limiter.in_flight == {"DeleteSnapshot": IN_FLIGHT_MAX, "CreateTags": 1}
+
+
+def test_a_request_gives_its_place_back_answered_or_not(emulator: Emulator) -> None:
+    """Answered, throttled, or never answered (no connection): every place comes back, or
+    the ninth request would wait."""
+    client = aws.ec2_client(REGION, Settings())
+    limiter = rate_limiter_of(client)
+    assert limiter is not None
+    emulator.inject_fault("DescribeSnapshots", "RequestLimitExceeded", status=503, times=3)
+    for _ in range(2 * IN_FLIGHT_MAX):  # 3 throttled, retried
+        describe(emulator, throttled_policy(30))
+    dead = boto3.client(
+        "ec2",
+        region_name=REGION,
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    dead_limiter = RateLimiter()
+    dead_limiter.install(dead)
+    for _ in range(3):
+        with pytest.raises(EndpointConnectionError):
+            dead.describe_snapshots(OwnerIds=["self"], MaxResults=5)
+
+    assert limiter.in_flight.get("DescribeSnapshots") == 0
+    assert dead_limiter.in_flight.get("DescribeSnapshots") == 0
