@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import platform
 import sys
 import time
 from collections import Counter
@@ -215,9 +216,10 @@ def report(runs: Sequence[StackRun], elapsed: float, load: float, command: str) 
         f"{THROTTLED_GOAL:.0%} of calls. Rows missing a goal: {misses}.\n\n"
         + header
         + "\n".join(lines)
-        + f"\n\n`{command}`: {elapsed:.0f} s in all; load average {load:.1f} at the start on "
-        f"{os.cpu_count()} cores (other work shared the machine: absolute times are noisy, the "
-        "ratios come from runs made back to back).\n"
+        + f"\n\n`{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores: {elapsed:.0f} s in "
+        f"all; load average {load:.1f} at the start (other work shared the machine: absolute "
+        "times are noisy, the ratios come from runs made back to back).\n"
     )
 
 
