@@ -143,7 +143,7 @@ def _cached_client(service: str, region: str | None, settings: Settings) -> Any:
         if client is None:
             boto3_session = _session(settings)
             client = _new_client(boto3_session._session, service, region, settings)
-            if service == "ec2":
+            if service in ("ec2", "storagegateway"):
                 from .ratelimit import install_rate_limiter
 
                 # One per cached client, so one per account and Region in a plugin.

@@ -115,8 +115,12 @@ class RateLimiter:
     it was made) are counted but do not cut again. botocore cuts on every throttled answer, so
     64 deletes in flight when a bucket ran dry cut the rate 0.7**64-fold, to its floor."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(
+        self, clock: Clock | None = None, *, in_flight_max: int | None = IN_FLIGHT_MAX
+    ) -> None:
         self._clock = clock or Clock()
+        #: None: no bound on the requests in flight.
+        self._in_flight_max = in_flight_max
         self._lock = threading.Lock()
         self._limiters: dict[str, ClientRateLimiter] = {}
         self._last_throttled: dict[str, float] = {}
@@ -155,9 +159,13 @@ class RateLimiter:
 
     def enter(self, bucket: str, timeout: float = IN_FLIGHT_WAIT_SECONDS) -> bool:
         """Wait for one of the IN_FLIGHT_MAX places of ``bucket``; False when none came free
-        within ``timeout`` (the request then goes without one)."""
+        within ``timeout`` (the request then goes without one) or there is no bound."""
+        if self._in_flight_max is None:
+            return False
         with self._lock:
-            places = self._places.setdefault(bucket, threading.BoundedSemaphore(IN_FLIGHT_MAX))
+            places = self._places.setdefault(
+                bucket, threading.BoundedSemaphore(self._in_flight_max)
+            )
         if not places.acquire(timeout=timeout):
             return False
         with self._lock:
@@ -194,10 +202,11 @@ class RateLimiter:
     # -- botocore events ---------------------------------------------------------------------
 
     def install(self, client: BaseClient) -> None:
-        client.meta.events.register("before-parameter-build.ec2", self._name_bucket)
-        client.meta.events.register("before-call.ec2", self._before_call)
-        client.meta.events.register("after-call.ec2", self._after_call)
-        client.meta.events.register("after-call-error.ec2", self._after_call_error)
+        service = client.meta.service_model.service_id.hyphenize()  # "ec2", "storage-gateway"
+        client.meta.events.register(f"before-parameter-build.{service}", self._name_bucket)
+        client.meta.events.register(f"before-call.{service}", self._before_call)
+        client.meta.events.register(f"after-call.{service}", self._after_call)
+        client.meta.events.register(f"after-call-error.{service}", self._after_call_error)
 
     def _name_bucket(
         self, *, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any
@@ -234,8 +243,13 @@ class RateLimiter:
 
 
 def install_rate_limiter(client: BaseClient) -> RateLimiter:
-    """Give an EC2 client its own :class:`RateLimiter` (see the module's docstring)."""
-    limiter = RateLimiter()
+    """Give an EC2 or Storage Gateway client its own :class:`RateLimiter` (see the module's
+    docstring). Storage Gateway's throttling (``ThrottlingException``) paces its own API the
+    same way, without the bound on requests in flight: its limits are not published, and its
+    CreateSnapshot is the create of every resource (nothing here measured a reason to bound
+    it)."""
+    service = client.meta.service_model.service_id.hyphenize()
+    limiter = RateLimiter(in_flight_max=IN_FLIGHT_MAX if service == "ec2" else None)
     limiter.install(client)
     client._sg_rate_limiter = limiter  # type: ignore[attr-defined]
     return limiter

@@ -149,7 +149,9 @@ def test_every_user_of_an_account_and_region_shares_one_limiter(emulator: Emulat
     assert rate_limiter_of(first) is not None
     assert rate_limiter_of(first) is rate_limiter_of(again)
     assert rate_limiter_of(other_region) is not rate_limiter_of(first)
-    assert rate_limiter_of(aws.storagegateway_client(REGION, Settings())) is None
+    gateway = rate_limiter_of(aws.storagegateway_client(REGION, Settings()))
+    assert gateway is not None  # Storage Gateway's API is paced apart from EC2's
+    assert gateway is not rate_limiter_of(first)
 
 
 def test_the_limiter_learns_from_the_emulators_buckets(emulator: Emulator) -> None:
@@ -248,3 +250,22 @@ def test_a_request_gives_its_place_back_answered_or_not(emulator: Emulator) -> N
 
     assert limiter.in_flight.get("DescribeSnapshots") == 0
     assert dead_limiter.in_flight.get("DescribeSnapshots") == 0
+
+
+def test_storage_gateway_throttling_is_learnt_by_its_own_limiter(emulator: Emulator) -> None:
+    """ThrottlingException from Storage Gateway: retried, and from then on its API waits for
+    the limiter; EC2's limits are not touched. No bound on requests in flight there."""
+    gateway = aws.storagegateway_client(REGION, Settings())
+    limiter = rate_limiter_of(gateway)
+    ec2 = rate_limiter_of(aws.ec2_client(REGION, Settings()))
+    assert limiter is not None
+    assert ec2 is not None
+    emulator.inject_fault("ListGateways", "ThrottlingException", times=2)
+
+    call_with_retries(lambda: gateway.list_gateways(), throttled_policy(30))
+
+    assert operations(emulator) == ["ListGateways"] * 3
+    assert limiter.throttled == {"ListGateways": 2}
+    assert limiter.pacing("ListGateways")
+    assert not ec2.pacing("ListGateways")
+    assert limiter.in_flight == {}
