@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import platform
 import sys
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ BACKGROUND = 0.5
 UP_PARALLEL = 64
 REFRESH_PARALLEL = 256
 PHASES = ("up", "refresh", "tag update", "destroy")
+MODES = ("alone", "background")
 MARK_BEGIN = "<!-- bench-budget:begin (written by scripts/bench_budget.py) -->"
 MARK_END = "<!-- bench-budget:end -->"
 #: Goals: wall time within this of the floor (or of the unthrottled run when the buckets force
@@ -214,9 +216,10 @@ def report(runs: Sequence[StackRun], elapsed: float, load: float, command: str) 
         f"{THROTTLED_GOAL:.0%} of calls. Rows missing a goal: {misses}.\n\n"
         + header
         + "\n".join(lines)
-        + f"\n\n`{command}`: {elapsed:.0f} s in all; load average {load:.1f} at the start on "
-        f"{os.cpu_count()} cores (other work shared the machine: absolute times are noisy, the "
-        "ratios come from runs made back to back).\n"
+        + f"\n\n`{command}` on {time.strftime('%Y-%m-%d', time.gmtime())}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores: {elapsed:.0f} s in "
+        f"all; load average {load:.1f} at the start (other work shared the machine: absolute "
+        "times are noisy, the ratios come from runs made back to back).\n"
     )
 
 
@@ -233,16 +236,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="N = 50 only: a smoke test")
     parser.add_argument("--output", type=Path, help="default BENCHMARKS.md (--quick: none)")
     parser.add_argument("--sizes", type=int, nargs="*", help="stack sizes (default 100 500 1000)")
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        choices=MODES,
+        help="bucket modes to run besides 'unthrottled' (default: all); for iterating",
+    )
     arguments = parser.parse_args(argv)
     sizes = arguments.sizes or ([50] if arguments.quick else [100, 500, 1000])
     output = arguments.output or (None if arguments.quick else REPO_ROOT / "BENCHMARKS.md")
     started, load = time.perf_counter(), os.getloadavg()[0]
     throttled = BucketOptions(scale=SCALE, speedup=SPEEDUP)
-    modes: Mapping[str, BucketOptions | None] = {
+    every_mode: Mapping[str, BucketOptions | None] = {
         "unthrottled": None,
         "alone": throttled,
         "background": BucketOptions(scale=SCALE, speedup=SPEEDUP, background=BACKGROUND),
     }
+    chosen = {"unthrottled", *(arguments.modes or MODES)}
+    modes = {mode: options for mode, options in every_mode.items() if mode in chosen}
     runs: list[StackRun] = []
     point_this_process_at(None)
     with emulator_process() as emulator:

@@ -146,7 +146,7 @@ def _cached_client(service: str, region: str | None, settings: Settings) -> Any:
             client = _new_client(boto3_session._session, service, region, settings)
             # AWS's messages may quote a request's values, which may have been secrets.
             client.meta.events.register("after-call", hide_in_aws_message)
-            if service == "ec2":
+            if service in ("ec2", "storagegateway"):
                 from .ratelimit import install_rate_limiter
 
                 # One per cached client, so one per account and Region in a plugin.

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from sg_snapshot_provider import SnapshotNotFoundError, aws
+from sg_snapshot_provider.aws.ec2.batch import BatchedReader
 from sg_snapshot_provider.emulator import Emulator
 from sg_snapshot_provider.settings import Settings
 from tests.aws_layer.conftest import POLICY
@@ -90,3 +92,50 @@ def test_a_young_snapshot_not_visible_yet_is_waited_for(emulator: Emulator) -> N
     statuses = [c.status for c in emulator.calls() if c.operation == "DescribeSnapshots"]
     assert 400 in statuses
     assert statuses[-1] == 200
+
+
+class FakeEC2:
+    """Answers a ``snapshot-id`` filter with every ID asked for, and counts the requests."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self._lock = threading.Lock()
+
+    def describe_snapshots(self, *, Filters: list[Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+        with self._lock:
+            self.requests += 1
+        (wanted,) = Filters
+        return {"Snapshots": [{"SnapshotId": i, "State": "completed"} for i in wanted["Values"]]}
+
+
+def test_a_refresh_wider_than_one_filter_fills_every_request() -> None:
+    """An engine running more reads at once than a filter holds: the callers of a full request
+    come back after a pause (the plugin serializing their answers) with their next reads, and
+    the next request waits for them instead of going with the stragglers alone."""
+    count, workers, turnaround = 1000, 256, 0.4
+    client = FakeEC2()
+    reader = BatchedReader(client, POLICY)  # type: ignore[arg-type]
+    todo = iter([f"snap-{i:05d}" for i in range(count)])
+    lock = threading.Lock()
+    read: list[str] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                snapshot_id = next(todo, None)
+            if snapshot_id is None:
+                return
+            found = reader.describe(frozenset([snapshot_id]))
+            with lock:
+                read.extend(found)
+            time.sleep(turnaround)  # the answer travels back; the engine sends the next read
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(read) == [f"snap-{i:05d}" for i in range(count)]
+    # The first read goes alone, then full filters; 9 when stragglers closed batches alone.
+    assert client.requests <= math.ceil(count / 200) + 2, client.requests
