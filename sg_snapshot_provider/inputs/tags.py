@@ -27,8 +27,15 @@ CREATE_TOKEN_TAG: Final = "sg-snapshot-provider:create-token"
 OWNER_TAG: Final = "sg-snapshot-provider:owner"
 
 
+#: Set by an adoption that takes a snapshot over from another owner (``adopt_from_owner``): that
+#: owner's tag value. If its resource still holds the snapshot, it forgets it rather than
+#: delete it under the adopter (:func:`taken_over_by`). A stack renamed since its snapshots were
+#: made carries no such tag, so its deletes go on as before.
+TAKEN_FROM_TAG: Final = "sg-snapshot-provider:taken-from"
+
+
 #: The provider's own tags: refused in user tags, never shown, diffed or removed.
-RESERVED_TAGS: Final = (CREATE_TOKEN_TAG, OWNER_TAG)
+RESERVED_TAGS: Final = (CREATE_TOKEN_TAG, OWNER_TAG, TAKEN_FROM_TAG)
 
 
 #: What a resource may use of EC2's 50 tags: one is the create token. (The owner tag is left
@@ -79,6 +86,11 @@ def tag_problems(key: Any, value: Any) -> list[str]:
         problems.append(
             f"the tag key {OWNER_TAG} is reserved: the provider sets it to the stack and "
             "resource a snapshot belongs to"
+        )
+    if key == TAKEN_FROM_TAG:
+        problems.append(
+            f"the tag key {TAKEN_FROM_TAG} is reserved: the provider sets it on a snapshot "
+            "adopted from another owner"
         )
     if isinstance(value, Unknown):
         return problems
@@ -197,6 +209,15 @@ def merge_tags(
 def without_provider_tags(tags: Mapping[str, str]) -> dict[str, str]:
     """The tags a user declared: EC2's tags without the provider's own (RESERVED_TAGS)."""
     return {key: value for key, value in tags.items() if key not in RESERVED_TAGS}
+
+
+def taken_over_by(tags: Mapping[str, str], me: object) -> str | None:
+    """The owner that took this snapshot over from ``me`` (an owner tag value), or None: its
+    :data:`TAKEN_FROM_TAG` names ``me`` and its owner tag someone else."""
+    owner = tags.get(OWNER_TAG)
+    if not isinstance(me, str) or tags.get(TAKEN_FROM_TAG) != me or owner in (None, me):
+        return None
+    return owner
 
 
 def owner_tag_value(project: str, stack: str, resource: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckResult,
@@ -43,6 +43,7 @@ from ..inputs import (
     RESERVED_TAGS,
     TAGS,
     TAGS_ALL,
+    TAKEN_FROM_TAG,
     VOLUME_ARN,
     SnapshotArgs,
     TagChanges,
@@ -57,8 +58,11 @@ from ..inputs import (
     tag_changes,
     without_provider_tags,
 )
+from ..inputs.common import stack_resource_tag
 from ..inputs.protection import ARCHIVE, STORAGE_TIER, lock_change_refusal
 from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts
+from ..inputs.snapshot import STACK_RESOURCE
+from ..inputs.tags import taken_over_by
 from .common import (
     ConfiguredProvider,
     check_result,
@@ -84,6 +88,9 @@ from .sharing import (
     share_new_snapshot,
     share_snapshots,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
 
 
 class StorageGatewaySnapshotProvider(ConfiguredProvider):
@@ -325,7 +332,29 @@ class StorageGatewaySnapshotProvider(ConfiguredProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         olds = from_engine(props)
         ec2 = aws.ec2_client(_region_of(olds), self._settings)
+        if self._taken_over(ec2, id_, olds):
+            return
         aws.delete_snapshot(ec2, id_, self._policy, created_at=_created_at(olds))
+
+    def _taken_over(self, ec2: EC2Client, snapshot_id: str, olds: Mapping[str, Any]) -> bool:
+        """Whether another resource adopted this snapshot from this one (``adopt_from_owner``):
+        then it is theirs, and this resource forgets it rather than delete it under them. One
+        batched read; a snapshot EC2 no longer shows is left to the delete, which knows what
+        "not found" means within the visibility window."""
+        me = stack_resource_tag(olds.get(STACK_RESOURCE))
+        if not isinstance(me, str):
+            return False  # state of a release before the owner tag: nobody can have taken it
+        try:
+            info = aws.read_snapshot(ec2, snapshot_id, self._policy, created_at=_created_at(olds))
+        except SnapshotNotFoundError:
+            return False
+        holder = taken_over_by(info.tags, me)
+        if holder is not None:
+            to_stderr(
+                f"EBS snapshot {snapshot_id} was adopted by {holder} (adopt_from_owner) and is "
+                "theirs now: it is left in place and forgotten, not deleted"
+            )
+        return holder is not None
 
     def _args(self, props: Mapping[str, Any]) -> SnapshotArgs:
         """Inputs of create/update (already checked by the engine: a failure is a bug)."""
@@ -359,15 +388,21 @@ def _refuse_if_held(snapshot_id: str, holder: str | None, args: SnapshotArgs) ->
 
 def _with_owner(changes: TagChanges, tags: Mapping[str, str], args: SnapshotArgs) -> TagChanges:
     """``changes`` plus the owner tag naming the adopter, so that ``orphans`` and a later
-    adoption see the new owner; left out, as at create, when EC2's 50 tags leave no room."""
+    adoption see the new owner, and, when it is taken over from another owner, the tag naming
+    that owner (whose resource then forgets it rather than delete it); left out, as at create,
+    when EC2's 50 tags leave no room."""
     owner = args.stack_resource
     if not isinstance(owner, str) or tags.get(OWNER_TAG) == owner:
         return changes
+    added = {OWNER_TAG: owner}
+    former = tags.get(OWNER_TAG)
+    if former is not None:
+        added[TAKEN_FROM_TAG] = former
     after = changes.apply(without_provider_tags(tags))
-    reserved = {key for key in tags if key in RESERVED_TAGS} | {OWNER_TAG}
+    reserved = {key for key in tags if key in RESERVED_TAGS} | set(added)
     if len(after) + len(reserved) > MAX_TAGS:
         return changes
-    return TagChanges(changes.to_delete, {**changes.to_set, OWNER_TAG: owner})
+    return TagChanges(changes.to_delete, {**changes.to_set, **added})
 
 
 # --- outputs --------------------------------------------------------------------------------

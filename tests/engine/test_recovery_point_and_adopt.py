@@ -14,7 +14,7 @@ from sg_snapshot_harness.ec2 import Ec2View
 from sg_snapshot_harness.plugin import DUMMY_AWS_ENVIRONMENT, start_plugin
 from sg_snapshot_provider import SnapshotSeriesProvider, StorageGatewaySnapshotProvider
 from sg_snapshot_provider.emulator import Emulator
-from sg_snapshot_provider.inputs import OWNER_TAG
+from sg_snapshot_provider.inputs import OWNER_TAG, TAKEN_FROM_TAG
 from sg_snapshot_provider.type_tokens import SERIES_TYPE
 from tests.conftest import ACCOUNT_ID, PLUGIN_TIMINGS, REGION, REPO_ROOT, VOLUME_ARN
 
@@ -353,3 +353,59 @@ def test_adopt__a_bad_adopt_from_owner_is_a_named_check_failure(
     assert [f.property for f in outcome.failures] == ["adopt_from_owner"]
     assert reason in outcome.failures[0].reason
     assert emulator.calls() == []
+
+
+def tags_of(ec2: Ec2View, snapshot_id: str) -> dict[str, str]:
+    snapshot = ec2.snapshot(snapshot_id) or {}
+    return {t["Key"]: t["Value"] for t in snapshot.get("Tags", [])}
+
+
+def test_adopt_from_owner__the_former_holder_forgets_it_instead_of_deleting_it(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    """Who could be hurt: the adopter, when the owner named by ``adopt_from_owner`` still
+    held the snapshot after all. Its destroy (or replace) must not delete it under them."""
+    holder = Engine(engine.plugin, engine.serialized_provider, stack="prod")
+    held = holder.up(
+        "old",
+        {
+            "volume_arn": VOLUME_ARN,
+            "description": "held",
+            "stack_resource": "sg-snapshot-provider/prod/old",
+        },
+    ).id
+    engine.up(
+        "kept",
+        adopting(held, stack_resource=ADOPTER, adopt_from_owner="sg-snapshot-provider/prod/old"),
+    )
+    assert tags_of(ec2, held)[TAKEN_FROM_TAG] == "sg-snapshot-provider/prod/old"
+    emulator.clear_calls()
+
+    holder.destroy("old")
+
+    assert calls(emulator) == ["DescribeSnapshots"]  # read, never DeleteSnapshot
+    assert ec2.exists(held)
+    assert f"EBS snapshot {held} was adopted by {ADOPTER}" in engine.plugin.stderr_text()
+    # The adopter's reserved tags are never shown or diffed, and its destroy deletes it.
+    assert TAKEN_FROM_TAG not in (engine.refresh("kept").outputs["tags_all"] or {})
+    engine.destroy("kept")
+    assert not ec2.exists(held)
+
+
+def test_a_renamed_stack_still_deletes_its_own_snapshot(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    """Who could be hurt the other way: a stack renamed since its snapshot was made (its owner
+    tag names the old name). Nobody adopted it, so its destroy deletes it, leaking nothing."""
+    inputs = {"volume_arn": VOLUME_ARN, "description": "db"}
+    made = engine.up("db", {**inputs, "stack_resource": "sg-snapshot-provider/old-name/db"}).id
+    # After the rename, a tag change updates the state: it now names the new stack.
+    renamed = {**inputs, "stack_resource": "sg-snapshot-provider/new-name/db"}
+    engine.up("db", {**renamed, "tags": {"team": "storage"}})
+    assert tags_of(ec2, made)[OWNER_TAG] == "sg-snapshot-provider/old-name/db"
+    emulator.clear_calls()
+
+    engine.destroy("db")
+
+    assert calls(emulator) == ["DescribeSnapshots", "DeleteSnapshot"]
+    assert not ec2.exists(made)
