@@ -69,6 +69,7 @@ from ..errors import (
     SnapshotSeriesDeleteError,
 )
 from ..inputs.arns import VolumeArn, parse_volume_arn
+from ..inputs.common import stack_resource_tag
 from ..inputs.protection import ARCHIVE, STORAGE_TIER
 from ..inputs.restore_check import (
     LAST_RESTORE_CHECK,
@@ -78,6 +79,7 @@ from ..inputs.restore_check import (
 )
 from ..inputs.series import (
     INPUT_KEYS,
+    STACK_RESOURCE,
     TAGS,
     TAGS_ALL,
     TRIGGER,
@@ -93,7 +95,13 @@ from ..inputs.series import (
     series_to_delete,
 )
 from ..inputs.sharing import SHARE_WITH_ACCOUNT_IDS, declared_accounts
-from ..inputs.tags import TagChanges, resource_tags_from_actual, tag_changes, without_provider_tags
+from ..inputs.tags import (
+    TagChanges,
+    resource_tags_from_actual,
+    tag_changes,
+    taken_over_by,
+    without_provider_tags,
+)
 from ..inputs.values import Failure
 from .common import (
     ConfiguredProvider,
@@ -207,7 +215,9 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         locked = locked_members(old_outs)
         keep = int(args.keep)  # type: ignore[arg-type]
         keep_days = args.keep_days if isinstance(args.keep_days, int) else None
-        members = self._delete_beyond_keep(id_, ec2, members, keep, locked, keep_days)
+        members = self._delete_beyond_keep(
+            id_, ec2, members, keep, locked, keep_days, me=args.stack_resource
+        )
         # 4. The tier of the older members (a failure is a warning).
         archived = change_tiers(
             ec2,
@@ -284,7 +294,10 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             delete_kept_volume(ec2, kept_volume, self._timeout(olds), self._policy)
         except (AwsOperationError, RestoreCheckError) as err:
             remaining[str(kept_volume)] = err
+        taken = self._taken_over(ec2, members, stack_resource_tag(olds.get(STACK_RESOURCE)))
         for member in reversed(members):  # oldest first, as a rotation would
+            if member in taken:
+                continue
             try:
                 delete_snapshot(
                     ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)
@@ -369,16 +382,24 @@ class SnapshotSeriesProvider(ConfiguredProvider):
         keep: int,
         locked: dict[str, str],
         keep_days: int | None = None,
+        me: object = None,
     ) -> list[Member]:
         """Delete the oldest snapshots beyond ``keep`` (and, with ``keep_days``, older than
-        that: ``inputs.series.series_to_delete``). A delete that fails is reported on
+        that: ``inputs.series.series_to_delete``), except those adopted from the series by
+        another resource (``me`` is the series' owner tag value). A delete that fails is reported on
         stderr and its snapshot stays in the series (beyond ``keep``) for the next update or
         the destroy to delete: the update itself succeeds, because failing it would make the
         engine keep the old outputs and forget the snapshot just taken."""
         kept = list(members)
-        for member in series_to_delete(members, keep, keep_days):
-            if member.snapshot_id in locked:
-                continue  # its lock still holds: no call, it stays until the lock ends
+        # A locked one makes no call: it stays until its lock ends.
+        doomed = [
+            m for m in series_to_delete(members, keep, keep_days) if m.snapshot_id not in locked
+        ]
+        taken = self._taken_over(ec2, doomed, me)
+        for member in doomed:
+            if member in taken:
+                kept.remove(member)  # adopted by another resource: theirs now, forgotten
+                continue
             try:
                 delete_snapshot(
                     ec2, member.snapshot_id, self._policy, created_at=_created_at_of(member)
@@ -395,6 +416,26 @@ class SnapshotSeriesProvider(ConfiguredProvider):
             else:
                 kept.remove(member)
         return kept
+
+    def _taken_over(self, ec2: EC2Client, members: list[Member], me: object) -> list[Member]:
+        """The members another resource adopted from this series (``adopt_from_owner``): they
+        are theirs now, so the series forgets them rather than delete them under the adopter.
+        One batched read; none without members to delete or an owner to compare with (state
+        of a release before the owner tag)."""
+        if not members or not isinstance(me, str):
+            return []
+        seen = self._describe(ec2, members)
+        taken = []
+        for member in members:
+            info = seen.get(member.snapshot_id)
+            holder = taken_over_by(info.tags, me) if info is not None else None
+            if holder is not None:
+                to_stderr(
+                    f"EBS snapshot {member.snapshot_id} was adopted by {holder} "
+                    "(adopt_from_owner) and is theirs now: the series forgets it, not deleted"
+                )
+                taken.append(member)
+        return taken
 
     def _describe(self, ec2: EC2Client, members: Sequence[Member]) -> dict[str, SnapshotInfo]:
         """The series' snapshots EC2 shows, by ID (a filter: missing ones are left out rather

@@ -409,3 +409,33 @@ def test_a_renamed_stack_still_deletes_its_own_snapshot(
 
     assert calls(emulator) == ["DescribeSnapshots", "DeleteSnapshot"]
     assert not ec2.exists(made)
+
+
+def test_adopt_from_owner__a_series_forgets_an_adopted_member_in_rotation_and_destroy(
+    engine: Engine, emulator: Emulator, ec2: Ec2View
+) -> None:
+    """Who could be hurt: the adopter of a series member, when the series still holds it. The
+    rotation that would delete it, and the series' destroy, leave it in place."""
+    series = Engine(engine.plugin, SnapshotSeriesProvider(), type_token=SERIES_TYPE)
+    inputs = {"volume_arn": VOLUME_ARN, "keep": 1, "stack_resource": f"{STACK}/nightly"}
+    first = series.up("nightly", {**inputs, "trigger": "1"}).outputs["latest_snapshot_id"]
+    engine.up("kept", adopting(first, stack_resource=ADOPTER, adopt_from_owner=f"{STACK}/nightly"))
+
+    rotated = series.up("nightly", {**inputs, "trigger": "2"})  # keep=1: first would go
+
+    assert ec2.exists(first)
+    assert first not in rotated.outputs["snapshot_ids"]
+    assert f"EBS snapshot {first} was adopted by {ADOPTER}" in engine.plugin.stderr_text()
+
+    # Taken over again by hand after the rotation: the destroy leaves it too.
+    second = rotated.outputs["latest_snapshot_id"]
+    engine.up(
+        "other",
+        adopting(second, stack_resource=f"{STACK}/other", adopt_from_owner=f"{STACK}/nightly"),
+    )
+    series.destroy("nightly")
+    assert ec2.exists(first)
+    assert ec2.exists(second)
+    engine.destroy("kept")
+    engine.destroy("other")
+    assert ec2.snapshot_ids() == set()
