@@ -47,7 +47,8 @@ class ScenarioRunner:
         else:
             result = self.actions[step.action](step)
             assert result.kind is step.expect, where
-        assert self.calls_of(step) == list(step.aws), where
+        made = self.calls_of(step)
+        assert made == list(step.aws), f"{where}: made {made}"
         self.check(where, step)
 
     def play_all(self, steps: Sequence[ScenarioStep]) -> None:

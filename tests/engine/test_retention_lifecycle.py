@@ -356,10 +356,10 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
     _aged(engine, first, 31)
     emulator.inject_fault("DeleteSnapshot", "UnauthorizedOperation", status=403)
     failed = engine.up(NAME, {**SERIES, "trigger": "2"})
-    assert (failed.kind, calls()) == (StepKind.UPDATE, [DELETE])
+    assert (failed.kind, calls()) == (StepKind.UPDATE, [LIST, DELETE])
     assert failed.outputs["snapshot_ids"][1] == first
     pruned = engine.up(NAME, {**SERIES, "trigger": "2"})
-    assert (pruned.kind, calls()) == (StepKind.UPDATE, [DELETE])
+    assert (pruned.kind, calls()) == (StepKind.UPDATE, [LIST, DELETE])
     assert pruned.outputs["snapshot_ids"] == [second.outputs["latest_snapshot_id"]]
     # changing keep_days is in place: no new snapshot
     changed = engine.up(NAME, {**SERIES, "trigger": "2", "keep_days": 7})
@@ -378,7 +378,7 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
     emulator.clear_calls()
     _aged(engine, older, 8)
     kept = engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7})
-    assert (kept.kind, calls()) == (StepKind.UPDATE, [DELETE, LOCKS])
+    assert (kept.kind, calls()) == (StepKind.UPDATE, [LIST, DELETE, LOCKS])
     assert kept.outputs["snapshot_ids"] == [newest, older]
     assert older in kept.outputs["locked_until"]
     assert engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7}).kind is StepKind.SAME
@@ -387,10 +387,10 @@ def test_series_keep_days__lifecycle(plugin: PluginProcess, emulator: Emulator) 
     assert engine.refresh(NAME).kind is StepKind.REFRESH
     calls()
     pruned = engine.up(NAME, {**SERIES, "trigger": "3", "keep_days": 7})
-    assert (pruned.outputs["snapshot_ids"], calls()) == ([newest], [DELETE])
+    assert (pruned.outputs["snapshot_ids"], calls()) == ([newest], [LIST, DELETE])
     # destroy deletes what the series holds, and nothing else
     engine.destroy(NAME)
-    assert calls() == [DELETE]
+    assert calls() == [LIST, DELETE]
     assert ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"] == []
 
 

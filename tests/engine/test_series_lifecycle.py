@@ -138,26 +138,33 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.SAME, held=1),
         *triggers(2, 3, held_from=2),
         # keep 3: the fourth snapshot is taken, then the oldest goes
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=3, trigger="4"),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=3, trigger="5"),
+        up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=3, trigger="4"),
+        up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=3, trigger="5"),
         up(StepKind.SAME, held=3, trigger="5"),
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "keep_one": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=1),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=1, keep=1, trigger="3"),
-        destroy(DELETE_SNAPSHOT),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"
+        ),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=1, keep=1, trigger="3"
+        ),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "lowering_keep_deletes_the_oldest": [
         *THREE,
-        up(StepKind.UPDATE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, held=1, trigger="3", keep=1),
+        up(
+            StepKind.UPDATE, DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, held=1, trigger="3", keep=1
+        ),
         up(StepKind.SAME, held=1, trigger="3", keep=1),
         # a new trigger and a lower keep at once: take, then delete down to keep
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=2, trigger="4", keep=2),
         up(
             StepKind.UPDATE,
             CREATE_SNAPSHOT,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             DELETE_SNAPSHOT,
             held=1,
@@ -168,11 +175,15 @@ SCENARIOS: dict[str, list[Step]] = {
     "raising_keep_deletes_nothing": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=2),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=2, keep=2, trigger="2"),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=2, keep=2, trigger="3"),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=2, keep=2, trigger="3"
+        ),
         up(StepKind.UPDATE, held=2, keep=4, trigger="3"),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=3, keep=4, trigger="4"),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=4, keep=4, trigger="5"),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=4, keep=4, trigger="6"),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=4, keep=4, trigger="6"
+        ),
     ],
     "retag_every_snapshot_with_one_call_each": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, tags={"team": "storage"}),
@@ -187,6 +198,7 @@ SCENARIOS: dict[str, list[Step]] = {
             DELETE_TAGS,
             CREATE_TAGS,
             CREATE_SNAPSHOT,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             held=3,
             trigger="4",
@@ -204,8 +216,16 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, trigger=7.0, keep=2.0),
         up(StepKind.SAME, held=1, trigger=7, keep=2),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=2, trigger=8, keep=2),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=2, trigger=True, keep=2),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=2, trigger=1, keep=2),
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            DESCRIBE,
+            DELETE_SNAPSHOT,
+            held=2,
+            trigger=True,
+            keep=2,
+        ),
+        up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=2, trigger=1, keep=2),
     ],
     "wait_for_completion": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, held=1, wait_for_completion=True),
@@ -233,7 +253,7 @@ SCENARIOS: dict[str, list[Step]] = {
             trigger="4",
             wait_for_completion=True,
         ),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=3, trigger="4"),
+        up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=3, trigger="4"),
     ],
     "a_lost_create_answer_takes_no_second_snapshot": [
         *THREE,
@@ -245,6 +265,7 @@ SCENARIOS: dict[str, list[Step]] = {
             CREATE_SNAPSHOT,
             DESCRIBE,
             DESCRIBE,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             held=3,
             trigger="4",
@@ -254,20 +275,30 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=1),
         out_of_band("fault", **DENIED),
         # the new snapshot exists, the old one could not go: both stay in the series
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=2, keep=1, trigger="2"),
+        up(
+            StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=2, keep=1, trigger="2"
+        ),
         preview(StepKind.UPDATE, keep=1, trigger="2"),
         # same inputs: the overdue delete is retried
-        up(StepKind.UPDATE, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"),
+        up(StepKind.UPDATE, DESCRIBE, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"),
         up(StepKind.SAME, held=1, keep=1, trigger="2"),
     ],
     "a_failed_old_delete_then_destroy": [
         *THREE,
         out_of_band("fault", **DENIED),
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, held=4, trigger="4"),
+        up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, DELETE_SNAPSHOT, held=4, trigger="4"),
         out_of_band("fault", **DENIED),
         # the next rotation deletes the overdue one and the one now beyond keep; one fails
-        up(StepKind.UPDATE, CREATE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT, held=4, trigger="5"),
-        destroy(*[DELETE_SNAPSHOT] * 4),
+        up(
+            StepKind.UPDATE,
+            CREATE_SNAPSHOT,
+            DESCRIBE,
+            DELETE_SNAPSHOT,
+            DELETE_SNAPSHOT,
+            held=4,
+            trigger="5",
+        ),
+        destroy(DESCRIBE, *[DELETE_SNAPSHOT] * 4),
     ],
     "a_failed_destroy_keeps_the_series": [
         *THREE,
@@ -276,12 +307,12 @@ SCENARIOS: dict[str, list[Step]] = {
         Step(
             "destroy",
             expect=PluginError,
-            aws=(DELETE_SNAPSHOT,) * 3,
+            aws=(DESCRIBE, *(DELETE_SNAPSHOT,) * 3),
             held=3,
             stale_ok=True,
         ),
         # the two deleted ones count as deleted: "not found" after the visibility window
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "refresh_after_an_out_of_band_delete": [
         *THREE,
@@ -336,12 +367,13 @@ SCENARIOS: dict[str, list[Step]] = {
         up(
             StepKind.REPLACE,
             CREATE_SNAPSHOT,
+            DESCRIBE,
             *[DELETE_SNAPSHOT] * 3,
             held=1,
             trigger="3",
             volume_arn=OTHER_VOLUME_ARN,
         ),
-        destroy(DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "visibility_lag_right_after_a_trigger_change": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=2),
@@ -357,15 +389,20 @@ SCENARIOS: dict[str, list[Step]] = {
         out_of_band("visibility_lag", seconds=VISIBILITY_WINDOW_SECONDS * 0.6),
         up(StepKind.UPDATE, CREATE_SNAPSHOT, held=2, keep=2, trigger="2"),
         # the old one is visible: deleted at once; the new one stays
-        up(StepKind.UPDATE, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"),
+        up(StepKind.UPDATE, DESCRIBE, DELETE_SNAPSHOT, held=1, keep=1, trigger="2"),
         # the new one is deleted once EC2 shows it
-        destroy(DELETE_SNAPSHOT, lagged=True),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, lagged=True),
     ],
     "destroy_twice": [
         *THREE,
         OUTWAIT_VISIBILITY_WINDOW,
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
-        Step("destroy_again", expect=StepKind.DELETE, aws=(DELETE_SNAPSHOT,) * 3, held=0),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        Step(
+            "destroy_again",
+            expect=StepKind.DELETE,
+            aws=(DESCRIBE, *(DELETE_SNAPSHOT,) * 3),
+            held=0,
+        ),
     ],
     "preview_with_unknowns": [
         preview(StepKind.CREATE, volume_arn=UNKNOWN, trigger=UNKNOWN, tags=UNKNOWN),

@@ -43,6 +43,7 @@ SCENARIOS: dict[str, list[Step]] = {
             StepKind.UPDATE,
             CREATE_SNAPSHOT,
             LOCK,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             DESCRIBE_LOCKED,
             held=2,
@@ -55,17 +56,31 @@ SCENARIOS: dict[str, list[Step]] = {
             StepKind.UPDATE,
             CREATE_SNAPSHOT,
             LOCK,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             DESCRIBE_LOCKED,
             held=3,
             trigger="3",
             **LOCKED,
         ),
-        Step("destroy", expect=PluginError, aws=(DELETE_SNAPSHOT, DESCRIBE_LOCKED) * 3, held=3),
+        Step(
+            "destroy",
+            expect=PluginError,
+            aws=(DESCRIBE, *(DELETE_SNAPSHOT, DESCRIBE_LOCKED) * 3),
+            held=3,
+        ),
         out_of_band("advance", seconds=3 * DAY),
         refresh(StepKind.REFRESH, DESCRIBE, DESCRIBE_LOCKED, held=3),
-        up(StepKind.UPDATE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, held=1, trigger="3", **LOCKED),
-        destroy(DELETE_SNAPSHOT),
+        up(
+            StepKind.UPDATE,
+            DESCRIBE,
+            DELETE_SNAPSHOT,
+            DELETE_SNAPSHOT,
+            held=1,
+            trigger="3",
+            **LOCKED,
+        ),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "archive_all_but_the_newest": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
@@ -76,7 +91,7 @@ SCENARIOS: dict[str, list[Step]] = {
         up(
             StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY_TIER, held=3, trigger="3", **ARCHIVED
         ),
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "standard_restores_the_archived_in_place": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
@@ -88,7 +103,7 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.UPDATE, RESTORE_TIER, held=2, trigger="2", keep=3, storage_tier="standard"),
         out_of_band("archived", count=0),
         up(StepKind.SAME, held=2, trigger="2", keep=3, storage_tier="standard"),
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_member_restored_out_of_band_shows_on_refresh_and_the_next_trigger_archives_it": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
@@ -111,7 +126,7 @@ SCENARIOS: dict[str, list[Step]] = {
             **ARCHIVED,
         ),
         out_of_band("archived", count=2),
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_refused_archive_is_a_warning_and_the_member_stays_standard": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, **ARCHIVED),
@@ -130,23 +145,31 @@ SCENARIOS: dict[str, list[Step]] = {
             trigger="3",
             **ARCHIVED,
         ),
-        destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_lock_that_fails_deletes_the_new_member": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, held=1, **LOCKED),
         out_of_band("fault", operation="LockSnapshot", code="UnauthorizedOperation", status=403),
         # the series holds what it held; the snapshot it could not lock is gone
-        up(PluginError, CREATE_SNAPSHOT, LOCK, DELETE_SNAPSHOT, held=1, trigger="2", **LOCKED),
+        up(
+            PluginError,
+            CREATE_SNAPSHOT,
+            LOCK,
+            DELETE_SNAPSHOT,
+            held=1,
+            trigger="2",
+            **LOCKED,
+        ),
         up(StepKind.SAME, held=1, **LOCKED),
         out_of_band("advance", seconds=3 * DAY),
-        destroy(DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "a_lock_change_applies_to_the_next_snapshots_without_a_call": [
         up(StepKind.CREATE, CREATE_SNAPSHOT, LOCK, held=1, **LOCKED),
         up(StepKind.UPDATE, held=1, **{**LOCKED, "lock_duration_days": 3}),
         up(StepKind.SAME, held=1, **{**LOCKED, "lock_duration_days": 3}),
         out_of_band("advance", seconds=3 * DAY),
-        destroy(DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "bad_series_protection_stops_before_aws": [
         up(CheckFailedError, keep=1, lock_mode="governance"),  # no duration
@@ -162,7 +185,7 @@ SCENARIOS: dict[str, list[Step]] = {
         up(StepKind.CREATE, CREATE_SNAPSHOT, held=1, keep=1),
         up(CheckFailedError, keep=1, storage_tier="glacier"),
         up(StepKind.SAME, held=1, keep=1),
-        destroy(DELETE_SNAPSHOT),
+        destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
 }
 

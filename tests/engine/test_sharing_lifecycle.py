@@ -262,12 +262,13 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             CREATE_SNAPSHOT,
             DESCRIBE,
             MODIFY,
+            DESCRIBE,
             DELETE_SNAPSHOT,
             held=3,
             trigger="4",
             **share(B),
         ),
-        series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        series_table.destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_failed_share_deletes_the_new_member": [
         s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=1, **share(A)),
@@ -286,13 +287,13 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             **share(A),
         ),
         s_up(StepKind.UPDATE, CREATE_SNAPSHOT, DESCRIBE, MODIFY, held=2, trigger="2", **share(A)),
-        series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        series_table.destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_changed_restore_test_is_recorded_and_tests_nothing": [
         s_up(StepKind.CREATE, CREATE_SNAPSHOT, DESCRIBE, *RESTORE, held=1, verify_restore=ZONE),
         s_up(StepKind.UPDATE, held=1, verify_restore="us-east-1b"),
         s_up(StepKind.SAME, held=1, verify_restore="us-east-1b"),
-        series_table.destroy(DELETE_SNAPSHOT),
+        series_table.destroy(DESCRIBE, DELETE_SNAPSHOT),
     ],
     "series_sharing_and_archive_stop_before_aws": [
         s_up(CheckFailedError, storage_tier="archive", **share(A)),
@@ -356,7 +357,7 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
         ),
         # no longer asked: recorded, nothing tested
         s_up(StepKind.UPDATE, held=3, trigger="3", **share(A)),
-        series_table.destroy(DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        series_table.destroy(DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
     ],
     "a_failed_restore_test_leaves_nothing_behind": [
         s_up(
@@ -413,7 +414,9 @@ SERIES_SCENARIOS: dict[str, list[series_table.Step]] = {
             verify_restore=KEEP,
         ),
         # the destroy deletes it with the snapshots
-        series_table.destroy(DELETE_VOLUME, DESCRIBE_VOLUMES, DELETE_SNAPSHOT, DELETE_SNAPSHOT),
+        series_table.destroy(
+            DELETE_VOLUME, DESCRIBE_VOLUMES, DESCRIBE, DELETE_SNAPSHOT, DELETE_SNAPSHOT
+        ),
     ],
     "bad_restore_tests_stop_before_aws": [
         s_up(CheckFailedError, verify_restore={"availability_zone": "eu-west-1a"}),

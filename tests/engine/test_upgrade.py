@@ -236,7 +236,7 @@ def test_golden_series_refreshes_rotates_retags_and_deletes(
 
     rotated = engine.up("golden-series", {**inputs, "trigger": "4"})
     assert (rotated.kind, rotated.id) == (StepKind.UPDATE, golden_series.id)
-    assert aws_calls(emulator) == ["CreateSnapshot", "DeleteSnapshot"]
+    assert aws_calls(emulator) == ["CreateSnapshot", "DescribeSnapshots", "DeleteSnapshot"]
     newest = rotated.outputs["latest_snapshot_id"]
     assert rotated.outputs["snapshot_ids"] == [newest, held[0]]
     assert ec2.snapshot_ids() == {newest, held[0]}
@@ -250,5 +250,5 @@ def test_golden_series_refreshes_rotates_retags_and_deletes(
     emulator.clear_calls()
 
     assert engine.destroy("golden-series").kind is StepKind.DELETE
-    assert aws_calls(emulator) == ["DeleteSnapshot", "DeleteSnapshot"]
+    assert aws_calls(emulator) == ["DescribeSnapshots", "DeleteSnapshot", "DeleteSnapshot"]
     assert ec2.snapshot_ids() == set()
