@@ -100,6 +100,8 @@ def resources(size: int, batch: str) -> dict[str, dict[str, object]]:
             "volume_arn": VOLUME_ARN,
             "description": f"fleet {i}",
             "tags": tags(batch),
+            # What the resource class sends: the owner tag, and the read before each delete.
+            "stack_resource": f"sg-snapshot-provider/bench/snap-{i:04d}",
         }
         for i in range(size)
     }
