@@ -7,7 +7,7 @@ are hidden from AWS's error messages as they arrive (before botocore raises them
 any other exception that would carry them to the engine. The provider's own sentences never
 quote an input, and are left alone: a tag value ``storage`` must not blank out "storage tier".
 
-No pulumi, no boto3: the AWS layer's diagnostics use it too.
+No pulumi, no boto3: the AWS layer's client hook (``aws.clients``) uses it too.
 """
 
 from __future__ import annotations

@@ -83,8 +83,9 @@ class ConfiguredProvider(ResourceProvider):
 
 
 def hiding_free_text(call: Callable[..., Any]) -> Callable[..., Any]:
-    """``call`` with the resource's descriptions, tag values and triggers hidden from its errors
-    and diagnostics (``hidden_values`` says why): any of them may have been a secret."""
+    """``call`` with the resource's descriptions, tag values and triggers hidden from the AWS
+    error messages it passes on (``hidden_values`` says why): any of them may have been a
+    secret. A traceback too long for the plugin to send loses its chain of causes."""
 
     @functools.wraps(call)
     def hidden(self: ConfiguredProvider, *args: Any) -> Any:
